@@ -1,0 +1,25 @@
+// Advisory whole-file locks (flock) that coordinate skiff processes sharing
+// a store: held for the life of the object.
+#pragma once
+
+#include <filesystem>
+
+#include "core/fd.h"
+
+namespace skiff {
+
+class FileLock {
+ public:
+  enum class Mode { shared, exclusive };
+  // Blocks until the lock is granted; creates the lock file if needed.
+  FileLock(const std::filesystem::path& path, Mode mode = Mode::exclusive);
+  // Returns an unlocked object (valid() false) instead of blocking.
+  static FileLock try_lock(const std::filesystem::path& path, Mode mode = Mode::exclusive);
+  bool valid() const { return fd_.valid(); }
+
+ private:
+  FileLock() = default;
+  UniqueFd fd_;
+};
+
+}  // namespace skiff
