@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -218,9 +219,14 @@ Dockerfile parse_dockerfile(std::string_view text, std::string_view file_name = 
 // image in errors.
 std::vector<Instruction> parse_onbuild_triggers(const std::vector<std::string>& triggers, std::string_view where);
 
-// Parses one RUN --mount spec ("type=cache,target=/root/.cache"), values
-// already expanded. Throws invalid_argument naming the bad field.
-RunMount parse_mount(std::string_view spec);
+// Parses one RUN --mount spec ("type=cache,target=/root/.cache"): its
+// comma-separated fields are split first, then `expand_value` (if given)
+// expands each value but from=, which may not hold variables. Throws
+// invalid_argument naming the bad field.
+RunMount parse_mount(std::string_view spec, const std::function<std::string(std::string_view)>& expand_value = {});
+
+// The from= of a --mount spec ("" if none), without parsing the rest.
+std::string mount_from(std::string_view spec);
 
 // Parses a Go duration ("30s", "1m30s", "1.5h", "250ms") into nanoseconds,
 // as HEALTHCHECK's flags take them. Throws invalid_argument.

@@ -246,8 +246,12 @@ RunInstruction build_run(const syntax::RawInstruction& raw) {
   }
   run.mounts = flags.strings("mount");
   for (const auto& spec : run.mounts) {
-    // Specs with variables are checked again once expanded.
-    if (spec.find('$') == std::string::npos) parse_mount(spec);
+    // Specs with variables are checked once expanded.
+    if (spec.find('$') == std::string::npos) {
+      parse_mount(spec);
+    } else {
+      mount_from(spec);
+    }
   }
   auto command = json_or_text(raw.rest);
   if (command.args.empty() || (!command.json && command.args[0].empty())) {

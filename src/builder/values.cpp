@@ -119,8 +119,23 @@ const char* mount_type_name(RunMount::Type type) {
   return "?";
 }
 
-RunMount parse_mount(std::string_view spec) {
+std::string mount_from(std::string_view spec) {
+  std::string from;
+  for (const auto& field : csv_fields(spec)) {
+    auto eq = field.find('=');
+    if (eq == std::string::npos || lowercase(field.substr(0, eq)) != "from") continue;
+    from = field.substr(eq + 1);
+    auto dollar = from.find('$');
+    if (dollar != std::string::npos && dollar + 1 != from.size()) {
+      fail(ErrorKind::invalid_argument, "'from' doesn't support variable expansion, define alias stage instead");
+    }
+  }
+  return from;
+}
+
+RunMount parse_mount(std::string_view spec, const std::function<std::string(std::string_view)>& expand_value) {
   RunMount mount;
+  mount_from(spec);
   bool read_only_given = false;
   for (const auto& field : csv_fields(spec)) {
     auto eq = field.find('=');
@@ -142,6 +157,7 @@ RunMount parse_mount(std::string_view spec) {
       continue;
     }
     std::string value = field.substr(eq + 1);
+    if (expand_value && key != "from") value = expand_value(value);
     if (key == "type") {
       std::string type = lowercase(value);
       if (type == "bind") mount.type = RunMount::Type::bind;

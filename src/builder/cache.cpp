@@ -1,0 +1,38 @@
+#include "builder/cache.h"
+
+#include "core/error.h"
+#include "core/json.h"
+
+namespace skiff::builder {
+
+namespace {
+
+Digest key_of(const Json& input) { return sha256_of(input.dump()); }
+
+}  // namespace
+
+Digest image_base_key(const Digest& image_config_digest) {
+  return key_of({{"version", 1}, {"base", "image"}, {"config", image_config_digest.str()}});
+}
+
+Digest scratch_base_key(const Platform& platform) {
+  return key_of({{"version", 1}, {"base", "scratch"}, {"platform", platform.str()}});
+}
+
+Digest step_cache_key(const Digest& parent, const Step& step, const std::optional<Digest>& sources) {
+  if (!step.layer) return parent;
+  bool copies = step.copy.has_value();
+  if (copies && !sources && !step.copy->sources.empty()) {
+    fail(ErrorKind::internal, "cache key of \"{}\" needs the content hash of its sources", step.instruction.text);
+  }
+  Json args = Json::array();
+  for (const auto& [name, value] : step.args) args.push_back({name, value});
+  Json input = {{"version", 1},
+                {"parent", parent.str()},
+                {"step", step.cache_input},
+                {"args", args},
+                {"sources", copies && sources ? Json(sources->str()) : Json(nullptr)}};
+  return key_of(input);
+}
+
+}  // namespace skiff::builder
