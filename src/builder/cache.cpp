@@ -7,7 +7,12 @@ namespace skiff::builder {
 
 namespace {
 
-Digest key_of(const Json& input) { return sha256_of(input.dump()); }
+// CBOR of the JSON: exact for any bytes (a JSON text dump would have to
+// reject or replace invalid UTF-8), and deterministic (sorted keys).
+Digest key_of(const Json& input) {
+  std::vector<std::uint8_t> bytes = Json::to_cbor(input);
+  return sha256_of(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 
 }  // namespace
 

@@ -13,10 +13,10 @@
 // image config is applied afresh on every build, so a changed LABEL
 // re-runs nothing. Build args no step uses change no key.
 //
-// The key is sha256 over the JSON
+// The key is sha256 over the JSON value
 //   {"version": 1, "parent": "<digest>", "step": <cache_input>,
 //    "args": [[name, value]…], "sources": "<digest>"|null}
-// serialised by nlohmann::json (object keys sorted: deterministic).
+// serialised as CBOR by nlohmann::json (object keys sorted: deterministic).
 #pragma once
 
 #include <optional>

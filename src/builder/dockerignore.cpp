@@ -369,7 +369,8 @@ bool IgnoreMatcher::excluded(std::string_view path) const {
 
 bool IgnoreMatcher::may_include_below(std::string_view dir) const {
   if (!has_exceptions_) return false;
-  auto dir_parts = split_slash(clean_path(dir));
+  std::string cleaned = clean_path(dir);
+  auto dir_parts = split_slash(cleaned);
   for (const auto& pattern : patterns_) {
     if (!pattern.exception) continue;
     auto parts = split_slash(pattern.text);

@@ -274,7 +274,7 @@ Step StageEvaluator::evaluate(const Instruction& original) {
                           : instruction.keyword == Keyword::shell      ? "Shell"
                                                                        : nullptr;
       if (field && config.contains(field)) {
-        step.created_by = keyword + " " + config[field].dump();
+        step.created_by = keyword + " " + config[field].dump(-1, ' ', false, Json::error_handler_t::replace);
       } else {
         step.created_by = instruction.text;
       }

@@ -323,7 +323,41 @@ std::optional<std::vector<std::string>> parse_json_array(std::string_view text) 
   return out;
 }
 
+namespace {
+
+// The line (1-based) holding the first byte that is not valid UTF-8, or 0.
+int first_invalid_utf8_line(std::string_view text) {
+  int line = 1;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return line;
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return line;
+      cp = (cp << 6) | (next & 0x3F);
+    }
+    // overlong forms, surrogates, beyond U+10FFFF
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return line;
+    }
+    i += n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view text) { return first_invalid_utf8_line(text) == 0; }
+
 RawDockerfile scan(std::string_view text, std::string_view file_name) {
+  // Instructions end up in JSON (image configs, history), which is UTF-8.
+  if (int line = first_invalid_utf8_line(text)) {
+    fail(ErrorKind::invalid_argument, "{}:{}: the file is not valid UTF-8 text", file_name, line);
+  }
   RawDockerfile result;
   DirectiveParser directives;
   auto lines = split_lines(text);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "builder/syntax.h"
 #include "core/error.h"
 #include "reference/reference.h"
 
@@ -155,6 +156,11 @@ StageRef resolve_from(const Dockerfile& dockerfile, std::string_view from) {
 }
 
 BuildPlan plan_build(Dockerfile dockerfile, const BuildOptions& options) {
+  for (const auto& [name, value] : options.build_args) {
+    if (!syntax::valid_utf8(name) || !syntax::valid_utf8(value)) {
+      fail(ErrorKind::invalid_argument, "--build-arg {}: not valid UTF-8 text", syntax::valid_utf8(name) ? name : "?");
+    }
+  }
   BuildPlan plan;
   plan.options = options;
   plan.dockerfile = std::move(dockerfile);

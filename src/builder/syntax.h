@@ -55,6 +55,8 @@ std::vector<Heredoc> heredocs_in_line(std::string_view line);
 // an array that holds anything but strings.
 std::optional<std::vector<std::string>> parse_json_array(std::string_view text);
 
+bool valid_utf8(std::string_view text);
+
 // Builds the typed instruction; throws invalid_argument without a location.
 Instruction build_instruction(const RawInstruction& raw, char escape, std::vector<std::string>& warnings);
 
