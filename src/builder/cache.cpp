@@ -24,8 +24,22 @@ Digest scratch_base_key(const Platform& platform) {
   return key_of({{"version", 1}, {"base", "scratch"}, {"platform", platform.str()}});
 }
 
-Digest step_cache_key(const Digest& parent, const Step& step, const std::optional<Digest>& sources) {
+size_t bind_mount_count(const Step& step) {
+  if (!step.run) return 0;
+  size_t count = 0;
+  for (const auto& mount : step.run->mounts) count += mount.type == RunMount::Type::bind ? 1 : 0;
+  return count;
+}
+
+Digest step_cache_key(const Digest& parent, const Step& step, const std::optional<Digest>& sources,
+                      const std::vector<Digest>& bind_mounts) {
   if (!step.layer) return parent;
+  if (bind_mounts.size() != bind_mount_count(step)) {
+    fail(ErrorKind::internal, "cache key of \"{}\" needs the content hash of its {} bind mount(s), got {}",
+         step.instruction.text, bind_mount_count(step), bind_mounts.size());
+  }
+  Json mounts = Json::array();
+  for (const auto& digest : bind_mounts) mounts.push_back(digest.str());
   bool copies = step.copy.has_value();
   if (copies && !sources && !step.copy->sources.empty()) {
     fail(ErrorKind::internal, "cache key of \"{}\" needs the content hash of its sources", step.instruction.text);
@@ -36,7 +50,8 @@ Digest step_cache_key(const Digest& parent, const Step& step, const std::optiona
                 {"parent", parent.str()},
                 {"step", step.cache_input},
                 {"args", args},
-                {"sources", copies && sources ? Json(sources->str()) : Json(nullptr)}};
+                {"sources", copies && sources ? Json(sources->str()) : Json(nullptr)},
+                {"mounts", mounts}};
   return key_of(input);
 }
 

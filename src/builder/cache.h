@@ -7,7 +7,10 @@
 //     network; COPY's sources, destination, --chown/--chmod, origin),
 //   - the build args it uses (Step::args),
 //   - for COPY/ADD, the content hash of what it copies
-//     (SourceTree::content_hash).
+//     (SourceTree::content_hash, with the step's --exclude patterns),
+//   - for RUN, the content hash of each bind mount's source (the context,
+//     another stage or an image, at the mount's source path); cache, tmpfs,
+//     secret and ssh mounts are not content (as in BuildKit).
 // Config-only steps (ENV, LABEL, CMD, …) keep their parent's key: their
 // effects reach later RUN steps through cache_input (env, user, …), and the
 // image config is applied afresh on every build, so a changed LABEL
@@ -15,11 +18,13 @@
 //
 // The key is sha256 over the JSON value
 //   {"version": 1, "parent": "<digest>", "step": <cache_input>,
-//    "args": [[name, value]…], "sources": "<digest>"|null}
+//    "args": [[name, value]…], "sources": "<digest>"|null,
+//    "mounts": ["<digest>"…]}
 // serialised as CBOR by nlohmann::json (object keys sorted: deterministic).
 #pragma once
 
 #include <optional>
+#include <vector>
 #include <string_view>
 
 #include "builder/evaluate.h"
@@ -35,8 +40,14 @@ Digest image_base_key(const Digest& image_config_digest);
 Digest scratch_base_key(const Platform& platform);
 
 // The key after `step`. `sources` is the content hash of a COPY/ADD's
-// sources (required for those, ignored otherwise). Returns `parent` for a
-// step that does not change the filesystem.
-Digest step_cache_key(const Digest& parent, const Step& step, const std::optional<Digest>& sources = std::nullopt);
+// sources (required for those, ignored otherwise); `bind_mounts` the content
+// hash of each RUN --mount=type=bind source, in the order of the step's
+// mounts (required for those). Returns `parent` for a step that does not
+// change the filesystem. Throws internal when a required hash is missing.
+Digest step_cache_key(const Digest& parent, const Step& step, const std::optional<Digest>& sources = std::nullopt,
+                      const std::vector<Digest>& bind_mounts = {});
+
+// How many bind-mount hashes step_cache_key needs for `step`.
+size_t bind_mount_count(const Step& step);
 
 }  // namespace skiff::builder

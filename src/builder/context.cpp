@@ -349,6 +349,7 @@ Digest SourceTree::content_hash(const std::vector<std::string>& paths, const Has
     }
     hasher.update("\n");
   };
+  IgnoreMatcher excludes(options.excludes);
   for (const auto& path : paths) {
     std::string relative = tree_relative(path);
     std::string real = resolve(relative);  // a source that is a symlink is followed
@@ -356,12 +357,13 @@ Digest SourceTree::content_hash(const std::vector<std::string>& paths, const Has
     if (!entry) fail(ErrorKind::not_found, "\"/{}\": not found", relative);
     hasher.update("source\n");
     if (entry->type != TreeEntry::Type::directory) {
-      record(base_name(relative), *entry);
+      if (!excludes.excluded(base_name(relative))) record(base_name(relative), *entry);
       continue;
     }
     record(".", *entry);
     for (const auto& child : walk(real)) {
-      record(real.empty() ? std::string_view(child.path) : std::string_view(child.path).substr(real.size() + 1), child);
+      std::string_view name = real.empty() ? std::string_view(child.path) : std::string_view(child.path).substr(real.size() + 1);
+      if (!excludes.excluded(name)) record(name, child);
     }
   }
   return hasher.digest();

@@ -31,6 +31,9 @@ struct HashOptions {
   // build context are owned by root (or --chown) in the image, so their
   // owners on the client do not matter.
   bool ownership = false;
+  // COPY --exclude patterns (.dockerignore syntax), matched against paths
+  // relative to each copied directory (or a copied file's base name).
+  std::vector<std::string> excludes;
 };
 
 class SourceTree {

@@ -87,7 +87,6 @@ struct Step {
   std::vector<std::pair<std::string, std::string>> args;
   std::optional<RunStep> run;
   std::optional<CopyStep> copy;
-  std::vector<std::string> warnings;
 };
 
 class StageEvaluator {

@@ -88,7 +88,10 @@ struct BuildPlan {
   bool builds(size_t stage) const;
 };
 
-// Resolves the Dockerfile's stage graph for `options`. Throws
+// Resolves the Dockerfile's stage graph for `options`. FROM names only
+// earlier stages (a later name is an image); COPY --from and --mount from=
+// may name any stage, earlier or later, as in BuildKit (the classic builder
+// allowed only earlier ones), as long as no cycle forms. Throws
 // invalid_argument naming the file and line: unknown --target, a cycle
 // through COPY --from, a stage index out of range, --from with a variable,
 // an empty or malformed base image.

@@ -77,9 +77,24 @@ class CacheTest : public ::testing::Test {
           for (const auto& pattern : step.copy->sources) {
             for (auto& path : tree.match(pattern)) paths.push_back(std::move(path));
           }
-          sources = tree.content_hash(paths, {.ownership = step.copy->keep_ownership});
+          HashOptions hash;
+          hash.ownership = step.copy->keep_ownership;
+          hash.excludes = step.copy->excludes;
+          sources = tree.content_hash(paths, hash);
         }
-        key = step_cache_key(key, step, sources);
+        std::vector<Digest> mounts;
+        if (step.run) {
+          for (size_t m = 0; m < step.run->mounts.size(); ++m) {
+            const RunMount& mount = step.run->mounts[m];
+            if (mount.type != RunMount::Type::bind) continue;
+            bool from_stage = step.run->mount_sources[m].has_value();
+            const SourceTree& tree = from_stage ? stage_tree : context;
+            HashOptions hash;
+            hash.ownership = from_stage;
+            mounts.push_back(tree.content_hash({mount.source.empty() ? "." : mount.source}, hash));
+          }
+        }
+        key = step_cache_key(key, step, sources, mounts);
         out.push_back(key);
       }
       stage_keys[s] = key;
@@ -181,6 +196,32 @@ TEST_F(CacheTest, CopyKeysSeeDestinationAndFlags) {
   EXPECT_NE(keys({}, "FROM base\nWORKDIR /x\nCOPY go.mod a/\n").back(), plain);
 }
 
+TEST_F(CacheTest, BindMountContentCounts) {
+  const std::string text = "FROM base AS build\nFROM base\nRUN --mount=type=bind,from=build,source=/out,target=/o cp /o/app /\n"
+                           "RUN --mount=type=cache,target=/c --mount=type=bind,source=src,target=/s make\n";
+  auto before = keys({}, text);
+  ASSERT_EQ(before.size(), 2u);
+  write_stage_output("/out/app", "binary v2");
+  auto after = keys({}, text);
+  EXPECT_NE(after[0], before[0]);
+  write("src/main.go", "package main // edited\n");
+  auto edited = keys({}, text);
+  EXPECT_EQ(edited[0], after[0]);
+  EXPECT_NE(edited[1], after[1]);
+  write("go.mod", "module other\n");  // not mounted
+  EXPECT_EQ(keys({}, text), edited);
+}
+
+TEST_F(CacheTest, ExcludedFilesDoNotCount) {
+  const std::string text = "FROM base\nCOPY --exclude=*.md --exclude=util.go src/ /src/\n";
+  auto before = keys({}, text);
+  write("src/util.go", "package main // edited but excluded\n");
+  write("src/notes.md", "new but excluded\n");
+  EXPECT_EQ(keys({}, text), before);
+  write("src/main.go", "package main // edited\n");
+  EXPECT_NE(keys({}, text), before);
+}
+
 TEST_F(CacheTest, CopyWithoutSourcesHashIsABug) {
   BuildOptions options;
   options.build_platform = options.target_platform = Platform::parse("linux/amd64");
@@ -188,6 +229,10 @@ TEST_F(CacheTest, CopyWithoutSourcesHashIsABug) {
   StageResult result = evaluate_stage(plan, 0, Json::object());
   EXPECT_THROW(step_cache_key(image_base_key(Digest::parse("sha256:" + std::string(64, 'a'))), result.steps[0]), Error);
   EXPECT_NE(scratch_base_key(Platform::parse("linux/amd64")), scratch_base_key(Platform::parse("linux/arm64")));
+  BuildPlan run_plan = plan_build(parse_dockerfile("FROM base\nRUN --mount=type=bind,target=/s make\n"), options);
+  StageResult run = evaluate_stage(run_plan, 0, Json::object());
+  EXPECT_EQ(bind_mount_count(run.steps[0]), 1u);
+  EXPECT_THROW(step_cache_key(scratch_base_key(options.target_platform), run.steps[0]), Error);
 }
 
 }  // namespace

@@ -14,6 +14,12 @@ namespace skiff::builder {
 
 namespace {
 
+HashOptions owners() {
+  HashOptions options;
+  options.ownership = true;
+  return options;
+}
+
 class ContextTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -182,10 +188,10 @@ TEST_F(ContextTest, ContentHashLeavesOutIgnoredFiles) {
 TEST_F(ContextTest, OwnershipCountsOnlyWhenAsked) {
   SourceTree tree(root());
   Digest plain = tree.content_hash({"src"});
-  Digest owned = tree.content_hash({"src"}, {.ownership = true});
+  Digest owned = tree.content_hash({"src"}, owners());
   ASSERT_EQ(::lchown((root() / "src/main.c").c_str(), 1234, 1234), 0);
   EXPECT_EQ(tree.content_hash({"src"}), plain);
-  EXPECT_NE(tree.content_hash({"src"}, {.ownership = true}), owned);
+  EXPECT_NE(tree.content_hash({"src"}, owners()), owned);
 }
 
 TEST_F(ContextTest, RecognisesArchivesByContent) {
