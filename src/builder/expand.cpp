@@ -106,27 +106,44 @@ std::vector<PatternElement> compile_pattern(std::string_view pattern) {
   return out;
 }
 
-bool match_elements(const std::vector<PatternElement>& elements, size_t e, std::string_view text, size_t t) {
-  for (; e < elements.size(); ++e) {
-    const auto& element = elements[e];
+// Whole-text match with memoisation, so that patterns like "*a*a*a*b"
+// stay polynomial.
+class PatternMatcher {
+ public:
+  PatternMatcher(const std::vector<PatternElement>& elements, std::string_view text)
+      : elements_(elements), text_(text), memo_((elements.size() + 1) * (text.size() + 1), -1) {}
+
+  bool match(size_t e = 0, size_t t = 0) {
+    int8_t& cached = memo_[e * (text_.size() + 1) + t];
+    if (cached < 0) cached = compute(e, t);
+    return cached;
+  }
+
+ private:
+  bool compute(size_t e, size_t t) {
+    if (e == elements_.size()) return t == text_.size();
+    const auto& element = elements_[e];
     switch (element.token) {
       case PatternToken::literal:
-        if (text.substr(t, element.text.size()) != element.text) return false;
-        t += element.text.size();
-        break;
+        return text_.substr(t, element.text.size()) == element.text && match(e + 1, t + element.text.size());
       case PatternToken::any_char:
-        if (t >= text.size()) return false;
-        t += char_length(text, t);
-        break;
+        return t < text_.size() && match(e + 1, t + char_length(text_, t));
       case PatternToken::any_string:
-        if (e + 1 == elements.size()) return true;
-        for (size_t k = t; k <= text.size(); k += (k < text.size() ? char_length(text, k) : 1)) {
-          if (match_elements(elements, e + 1, text, k)) return true;
+        for (size_t k = t; k <= text_.size(); k += (k < text_.size() ? char_length(text_, k) : 1)) {
+          if (match(e + 1, k)) return true;
         }
         return false;
     }
+    return false;
   }
-  return t == text.size();
+
+  const std::vector<PatternElement>& elements_;
+  std::string_view text_;
+  std::vector<int8_t> memo_;
+};
+
+bool match_elements(const std::vector<PatternElement>& elements, std::string_view text) {
+  return PatternMatcher(elements, text).match();
 }
 
 std::vector<size_t> char_boundaries(std::string_view text) {
@@ -142,7 +159,7 @@ std::string trim_prefix(std::string_view pattern, std::string_view value, bool l
   auto bounds = char_boundaries(value);
   if (longest) std::reverse(bounds.begin(), bounds.end());
   for (size_t cut : bounds) {
-    if (match_elements(elements, 0, value.substr(0, cut), 0)) return std::string(value.substr(cut));
+    if (match_elements(elements, value.substr(0, cut))) return std::string(value.substr(cut));
   }
   return std::string(value);
 }
@@ -153,7 +170,7 @@ std::string trim_suffix(std::string_view pattern, std::string_view value, bool l
   auto bounds = char_boundaries(value);
   if (!longest) std::reverse(bounds.begin(), bounds.end());
   for (size_t cut : bounds) {
-    if (match_elements(elements, 0, value.substr(cut), 0)) return std::string(value.substr(0, cut));
+    if (match_elements(elements, value.substr(cut))) return std::string(value.substr(0, cut));
   }
   return std::string(value);
 }
@@ -179,7 +196,7 @@ std::string replace_pattern(std::string_view pattern, std::string_view value, st
       std::optional<size_t> best;
       for (auto it = bounds.rbegin(); it != bounds.rend(); ++it) {
         if (*it == 0) break;
-        if (match_elements(elements, 0, value.substr(i, *it), 0)) {
+        if (match_elements(elements, value.substr(i, *it))) {
           best = *it;
           break;
         }
@@ -511,7 +528,7 @@ std::vector<std::string> expand_words(std::string_view text, const Variables& va
 }
 
 bool shell_pattern_match(std::string_view pattern, std::string_view text) {
-  return match_elements(compile_pattern(pattern), 0, text, 0);
+  return match_elements(compile_pattern(pattern), text);
 }
 
 }  // namespace skiff::builder

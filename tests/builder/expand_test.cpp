@@ -251,6 +251,13 @@ TEST(Expand, VariablesKeepOrderAndReplaceInPlace) {
   EXPECT_FALSE(vars.contains("B"));
 }
 
+TEST(Expand, ManyStarsOnALongValue) {
+  Variables vars;
+  vars.set("LONG", std::string(300, 'a'));
+  EXPECT_EQ(expand_word("${LONG##*a*a*a*a*a*a*a*b}", vars), std::string(300, 'a'));
+  EXPECT_EQ(expand_word("${LONG%%a*a*a*a*a*a*a}", vars), "");
+}
+
 TEST(Expand, ShellPatterns) {
   EXPECT_TRUE(shell_pattern_match("*.c", "dir/a.c"));  // '*' crosses '/' here, unlike globs
   EXPECT_TRUE(shell_pattern_match("a?c", "abc"));

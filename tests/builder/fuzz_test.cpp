@@ -5,8 +5,7 @@
 
 #include <random>
 
-#include "builder/dockerignore.h"
-#include "builder/evaluate.h"
+#include "builder/builder.h"
 #include "core/error.h"
 
 namespace skiff::builder {
