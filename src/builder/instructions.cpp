@@ -29,20 +29,11 @@ constexpr KeywordInfo keywords[] = {
     {"ONBUILD", Keyword::onbuild},   {"MAINTAINER", Keyword::maintainer},
 };
 
-std::string uppercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using syntax::ascii_lower;
+using syntax::ascii_upper;
 
 std::optional<Keyword> find_keyword(std::string_view word) {
-  std::string upper = uppercase(word);
+  std::string upper = ascii_upper(word);
   for (const auto& info : keywords) {
     if (upper == info.name) return info.keyword;
   }
@@ -89,7 +80,7 @@ class Flags {
       switch (spec->type) {
         case FlagType::boolean: {
           if (has_value && value.empty()) fail(ErrorKind::invalid_argument, "missing a value on flag: --{}", name);
-          std::string lower = lowercase(value);
+          std::string lower = ascii_lower(value);
           if (lower != "" && lower != "true" && lower != "false") {
             fail(ErrorKind::invalid_argument, "expecting boolean value for flag --{}, not: {}", name, value);
           }
@@ -188,8 +179,8 @@ FromInstruction build_from(const syntax::RawInstruction& raw, std::vector<std::s
   auto args = syntax::split_blanks(raw.rest);
   FromInstruction from;
   from.platform = flags.string("platform");
-  if (args.size() == 3 && lowercase(args[1]) == "as") {
-    from.stage_name = lowercase(args[2]);
+  if (args.size() == 3 && ascii_lower(args[1]) == "as") {
+    from.stage_name = ascii_lower(args[2]);
     static const std::regex valid_name("^[a-z][a-z0-9-_.]*$");
     if (!std::regex_match(from.stage_name, valid_name)) {
       fail(ErrorKind::invalid_argument,
@@ -343,7 +334,7 @@ HealthcheckInstruction build_healthcheck(const syntax::RawInstruction& raw) {
   size_t sep = 0;
   while (sep < rest.size() && !std::isspace(static_cast<unsigned char>(rest[sep]))) ++sep;
   if (sep == 0) fail(ErrorKind::invalid_argument, "HEALTHCHECK requires at least one argument");
-  std::string type = uppercase(rest.substr(0, sep));
+  std::string type = ascii_upper(rest.substr(0, sep));
   size_t next = rest.find_first_not_of(" \t\n\v\f\r", sep);
   std::string command_text = next == std::string::npos ? std::string() : rest.substr(next);
 
@@ -397,7 +388,7 @@ OnbuildInstruction build_onbuild(const syntax::RawInstruction& raw, char escape,
   if (raw.rest.empty()) fail(ErrorKind::invalid_argument, "ONBUILD requires at least one argument");
   syntax::RawInstruction child;
   syntax::split_command(raw.rest, escape, child);
-  std::string trigger = uppercase(child.keyword);
+  std::string trigger = ascii_upper(child.keyword);
   if (trigger == "ONBUILD") fail(ErrorKind::invalid_argument, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
   if (trigger == "FROM" || trigger == "MAINTAINER") {
     fail(ErrorKind::invalid_argument, "{} isn't allowed as an ONBUILD trigger", trigger);
@@ -439,13 +430,13 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
     }
     return d[a.size()][b.size()];
   };
-  std::string lower = lowercase(word);
+  std::string lower = ascii_lower(word);
   if (lower.size() > 64) return {};
   size_t limit = lower.size() <= 3 ? 1 : 2;
   std::string best;
   size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
-    size_t d = distance(lower, lowercase(candidate));
+    size_t d = distance(lower, ascii_lower(candidate));
     if (d < best_distance) {
       best_distance = d;
       best = candidate;
@@ -455,7 +446,7 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 }
 
 const Stage* Dockerfile::find_stage(std::string_view name) const {
-  std::string lower = lowercase(name);
+  std::string lower = ascii_lower(name);
   for (const auto& stage : stages) {
     if (!stage.name.empty() && stage.name == lower) return &stage;
   }
@@ -468,7 +459,7 @@ Instruction build_instruction(const RawInstruction& raw, char escape, std::vecto
   auto keyword = find_keyword(raw.keyword);
   if (!keyword) {
     std::string hint = closest_match(raw.keyword, keyword_names());
-    fail(ErrorKind::invalid_argument, "unknown instruction: {}{}", uppercase(raw.keyword),
+    fail(ErrorKind::invalid_argument, "unknown instruction: {}{}", ascii_upper(raw.keyword),
          hint.empty() ? std::string() : " (did you mean " + hint + "?)");
   }
   Instruction instruction;
@@ -626,7 +617,7 @@ std::vector<Instruction> parse_onbuild_triggers(const std::vector<std::string>& 
       std::vector<std::string> warnings;
       Instruction instruction;
       try {
-        std::string keyword = uppercase(node.keyword);
+        std::string keyword = ascii_upper(node.keyword);
         if (keyword == "ONBUILD" || keyword == "FROM" || keyword == "MAINTAINER") {
           fail(ErrorKind::invalid_argument, "{} isn't allowed as an ONBUILD trigger", keyword);
         }

@@ -40,12 +40,6 @@ bool is_comment(std::string_view line) {
   return !line.empty() && line[0] == '#';
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Parser directives (# syntax=, # escape=, # check=) are only read until
 // the first line that is not one: an instruction, an empty line, or any
 // other comment.
@@ -63,7 +57,7 @@ class DirectiveParser {
     size_t i = 0;
     if (i >= line.size() || !std::isalpha(static_cast<unsigned char>(line[i]))) return finish();
     while (i < line.size() && std::isalnum(static_cast<unsigned char>(line[i]))) ++i;
-    std::string key = lowercase(line.substr(0, i));
+    std::string key = ascii_lower(line.substr(0, i));
     std::string_view after = trim_left_space(line.substr(i));
     if (after.empty() || after[0] != '=') return finish();
     std::string_view value = trim_space(after.substr(1));
@@ -131,11 +125,11 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 bool can_contain_heredoc(const RawInstruction& node, char escape) {
   const RawInstruction* target = &node;
   RawInstruction child;
-  if (lowercase(node.keyword) == "onbuild") {
+  if (ascii_lower(node.keyword) == "onbuild") {
     split_command(node.rest, escape, child);
     target = &child;
   }
-  std::string keyword = lowercase(target->keyword);
+  std::string keyword = ascii_lower(target->keyword);
   if (keyword != "run" && keyword != "copy" && keyword != "add") return false;
   try {
     return !parse_json_array(target->rest);
@@ -145,6 +139,18 @@ bool can_contain_heredoc(const RawInstruction& node, char escape) {
 }
 
 }  // namespace
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string ascii_upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
 
 std::vector<std::string> split_blanks(std::string_view text) {
   std::vector<std::string> parts;

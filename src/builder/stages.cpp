@@ -2,6 +2,8 @@
 
 #include <sys/utsname.h>
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <set>
 
@@ -12,12 +14,6 @@
 namespace skiff::builder {
 
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -37,7 +33,7 @@ Platform Platform::parse(std::string_view text) {
   size_t start = 0;
   for (;;) {
     size_t end = text.find('/', start);
-    parts.push_back(lowercase(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start)));
+    parts.push_back(syntax::ascii_lower(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start)));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
@@ -177,14 +173,14 @@ BuildPlan plan_build(Dockerfile dockerfile, const BuildOptions& options) {
       if (!stage.name.empty()) names.push_back(stage.name);
     }
     std::string hint = closest_match(options.target, names);
-    fail(ErrorKind::invalid_argument, "{}: target stage \"{}\" could not be found{}", df.file_name, options.target,
-         hint.empty() ? (names.empty() ? std::string(" (no stage has a name: use FROM image AS name)")
-                                       : " (stages: " + [&] {
-                                           std::string all;
-                                           for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-                                           return all;
-                                         }() + ")")
-                      : " (did you mean " + hint + "?)");
+    if (!hint.empty()) {
+      hint = " (did you mean " + hint + "?)";
+    } else if (names.empty()) {
+      hint = " (no stage has a name: use FROM image AS name)";
+    } else {
+      hint = " (stages: " + fmt::format("{}", fmt::join(names, ", ")) + ")";
+    }
+    fail(ErrorKind::invalid_argument, "{}: target stage \"{}\" could not be found{}", df.file_name, options.target, hint);
   }
 
   // Global scope: the platform args, then the ARGs before the first FROM

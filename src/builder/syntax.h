@@ -10,6 +10,10 @@
 
 namespace skiff::builder::syntax {
 
+// ASCII case mapping: keywords, flags and names of the language are ASCII.
+std::string ascii_lower(std::string_view text);
+std::string ascii_upper(std::string_view text);
+
 // One instruction after directives, comments and continuation lines are
 // handled and its heredoc bodies are read.
 struct RawInstruction {

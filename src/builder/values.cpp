@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "builder/dockerfile.h"
+#include "builder/syntax.h"
 #include "core/error.h"
 
 namespace skiff::builder {
@@ -47,12 +48,6 @@ std::vector<std::string> csv_fields(std::string_view text) {
     ++i;  // ','
   }
   return fields;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool parse_bool(std::string_view key, std::string_view value) {
@@ -123,7 +118,7 @@ std::string mount_from(std::string_view spec) {
   std::string from;
   for (const auto& field : csv_fields(spec)) {
     auto eq = field.find('=');
-    if (eq == std::string::npos || lowercase(field.substr(0, eq)) != "from") continue;
+    if (eq == std::string::npos || syntax::ascii_lower(field.substr(0, eq)) != "from") continue;
     from = field.substr(eq + 1);
     auto dollar = from.find('$');
     if (dollar != std::string::npos && dollar + 1 != from.size()) {
@@ -139,7 +134,7 @@ RunMount parse_mount(std::string_view spec, const std::function<std::string(std:
   bool read_only_given = false;
   for (const auto& field : csv_fields(spec)) {
     auto eq = field.find('=');
-    std::string key = lowercase(field.substr(0, eq));
+    std::string key = syntax::ascii_lower(field.substr(0, eq));
     if (eq == std::string::npos) {
       if (key == "readonly" || key == "ro") {
         mount.read_only = true;
@@ -159,7 +154,7 @@ RunMount parse_mount(std::string_view spec, const std::function<std::string(std:
     std::string value = field.substr(eq + 1);
     if (expand_value && key != "from") value = expand_value(value);
     if (key == "type") {
-      std::string type = lowercase(value);
+      std::string type = syntax::ascii_lower(value);
       if (type == "bind") mount.type = RunMount::Type::bind;
       else if (type == "cache") mount.type = RunMount::Type::cache;
       else if (type == "tmpfs") mount.type = RunMount::Type::tmpfs;
@@ -195,7 +190,7 @@ RunMount parse_mount(std::string_view spec, const std::function<std::string(std:
     } else if (key == "id") {
       mount.id = value;
     } else if (key == "sharing") {
-      std::string sharing = lowercase(value);
+      std::string sharing = syntax::ascii_lower(value);
       if (sharing != "shared" && sharing != "private" && sharing != "locked") {
         fail(ErrorKind::invalid_argument, "unsupported sharing value \"{}\" (use shared, private or locked)", value);
       }

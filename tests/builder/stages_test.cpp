@@ -109,6 +109,8 @@ TEST(Stages, CopyFromALaterStageIsAllowedWithoutCycles) {
 
 TEST(Stages, Errors) {
   EXPECT_EQ(plan_error(multi_stage, options_for("tset")), "Dockerfile: target stage \"tset\" could not be found (did you mean test?)");
+  EXPECT_EQ(plan_error("FROM a AS alpha\nFROM b AS beta", options_for("zzz")),
+            "Dockerfile: target stage \"zzz\" could not be found (stages: alpha, beta)");
   EXPECT_EQ(plan_error("FROM a\nFROM b", options_for("x")),
             "Dockerfile: target stage \"x\" could not be found (no stage has a name: use FROM image AS name)");
   EXPECT_EQ(plan_error("FROM a AS one\nCOPY --from=two /x /x\nFROM b AS two\nCOPY --from=one /y /y"),
