@@ -101,6 +101,7 @@ std::unique_ptr<Ingest> ContentStore::ingest(const Digest& digest, std::uint64_t
 }
 
 void ContentStore::commit(const Digest& digest) {
+  if (contains(digest)) return;
   // Taking the ingest lock waits for a writer still verifying it.
   Ingest ingest(*this, digest, std::numeric_limits<std::uint64_t>::max());
   if (ingest.state() == Ingest::State::stored) return;

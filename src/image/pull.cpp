@@ -117,7 +117,12 @@ class Puller {
     if (reference_.digest().empty()) names.push_back(repository);
     names.push_back(repository.with_tag("").with_digest(top.digest.str()));
     auto before = store_.find(reference_.digest().empty() ? repository : reference_);
-    store_.add(record, blobs, names);
+    // An image pulled again unchanged needs no write to the database.
+    bool recorded = std::all_of(names.begin(), names.end(), [&](const Reference& name) {
+      auto found = store_.find(name);
+      return found && found->id == record.id && found->manifest_digest == record.manifest_digest;
+    });
+    if (!recorded) store_.add(record, blobs, names);
 
     bool up_to_date = !transferred_ && before && before->id == record.id;
     message("Digest: " + top.digest.str());
@@ -219,6 +224,12 @@ class Puller {
     std::string id = short_id(layer.blob.digest);
     const Digest& digest = layer.blob.digest;
     SinkGuard sink(options_.layer_sink ? options_.layer_sink(layer, config) : nullptr);
+    if (content_.contains(digest)) {
+      if (sink.get()) content_.copy_to(digest, *sink.get());
+      sink.close();
+      finish(id, "Already exists");
+      return;
+    }
     // Blocks while another skiff process downloads the same blob.
     auto ingest = content_.ingest(digest, layer.blob.size);
     if (ingest->state() != Ingest::State::partial) {
