@@ -70,6 +70,15 @@ class ImageTest : public ::testing::Test {
     return image;
   }
 
+  // Runs skiff in the background (as SkiffCli would), output to `log`.
+  ChildProcess start_skiff(const std::vector<std::string>& args, const std::filesystem::path& log) {
+    std::vector<std::string> argv = {skiff_binary().string(), "--root", skiff.root().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> env = skiff.env;
+    env.push_back("SKIFF_CONFIG=/nonexistent");
+    return spawn_logged(argv, log, env);
+  }
+
   TempDir work{"/var/tmp", "skiff-image-test-"};
   SkiffCli skiff;
   int layouts_ = 0;

@@ -23,7 +23,7 @@ namespace skiff::test {
 
 namespace {
 
-std::filesystem::path script(const std::string& name) { return source_dir() / "tests" / "support" / name; }
+std::filesystem::path script(const std::string& name) { return std::filesystem::path(SKIFF_TEST_SUPPORT_DIR) / name; }
 
 bool port_open(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -71,7 +71,8 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-ChildProcess spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+ChildProcess spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                          const std::vector<std::string>& extra_env) {
   auto program = find_program(argv[0]);
   if (!program) fail(ErrorKind::not_found, "{}: not installed (scripts/deps)", argv[0]);
   posix_spawn_file_actions_t actions;
@@ -82,8 +83,14 @@ ChildProcess spawn_logged(const std::vector<std::string>& argv, const std::files
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, program->c_str(), &actions, nullptr, args.data(), environ);
+  int rc = ::posix_spawn(&pid, program->c_str(), &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) fail_errno(rc, "spawn " + argv[0]);
   return ChildProcess(pid);

@@ -26,8 +26,10 @@ struct RegistryConfig {
   RegistryAuth auth = RegistryAuth::none;
 };
 
-// Starts `argv` with stdout and stderr appended to `log`.
-ChildProcess spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log);
+// Starts `argv` with stdout and stderr appended to `log`, with `extra_env`
+// (K=V) added to the environment.
+ChildProcess spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                          const std::vector<std::string>& extra_env = {});
 // Waits for a helper to write its port into `file`.
 int wait_for_port_file(const std::filesystem::path& file, ChildProcess& process, const std::filesystem::path& log);
 int free_port();
