@@ -158,11 +158,14 @@ class Session {
       state_.base = "https://" + domain_;
       response = ping();
     } catch (const Error& e) {
-      if (!insecure) throw;
+      // A CA given for the registry means it speaks TLS: no plain fallback.
+      if (!insecure || !tls.ca_file.empty()) throw;
       log::debug("{}: HTTPS failed ({}); trying plain HTTP", domain_, e.what());
       state_.http = std::make_unique<registry::HttpClient>(registry::TlsSettings{});
       state_.base = "http://" + domain_;
       response = ping();
+      // Plain HTTP to a TLS server: the TLS error was the real one.
+      if (response.status == 400) throw;
     }
     if (response.status == 401) {
       learn_challenge(response);
@@ -173,7 +176,7 @@ class Session {
       fail(ErrorKind::unavailable, "{} does not serve the registry API (GET /v2/ answered 404); check the registry name",
            domain_);
     } else if (response.status >= 300) {
-      fail_status(response, "registry " + domain_);
+      fail_status(response, "GET /v2/");
     }
     state_.probed = true;
   }
