@@ -8,5 +8,15 @@ namespace skiff::cli {
 void add_version_command(CLI::App& app, Context& context);
 void add_info_command(CLI::App& app, Context& context);
 void add_system_command(CLI::App& app, Context& context);
+void add_pull_command(CLI::App& app, Context& context);
+void add_push_command(CLI::App& app, Context& context);
+void add_images_command(CLI::App& app, Context& context);
+void add_inspect_command(CLI::App& app, Context& context);
+void add_tag_command(CLI::App& app, Context& context);
+void add_rmi_command(CLI::App& app, Context& context);
+void add_save_command(CLI::App& app, Context& context);
+void add_load_command(CLI::App& app, Context& context);
+void add_login_command(CLI::App& app, Context& context);
+void add_logout_command(CLI::App& app, Context& context);
 
 }  // namespace skiff::cli

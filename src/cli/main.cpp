@@ -15,6 +15,16 @@ constexpr skiff::cli::CommandRegistrar registrars[] = {
     skiff::cli::add_version_command,
     skiff::cli::add_info_command,
     skiff::cli::add_system_command,
+    skiff::cli::add_pull_command,
+    skiff::cli::add_push_command,
+    skiff::cli::add_images_command,
+    skiff::cli::add_inspect_command,
+    skiff::cli::add_tag_command,
+    skiff::cli::add_rmi_command,
+    skiff::cli::add_save_command,
+    skiff::cli::add_load_command,
+    skiff::cli::add_login_command,
+    skiff::cli::add_logout_command,
 };
 
 int error_exit(const std::string& message, int code) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
@@ -31,6 +32,12 @@ FileLock FileLock::try_lock(const std::filesystem::path& path, Mode mode) {
   if (::flock(fd.get(), operation) == 0) lock.fd_ = std::move(fd);
   else if (errno != EWOULDBLOCK) fail_errno("lock " + path.string());
   return lock;
+}
+
+bool FileLock::still_linked(const std::filesystem::path& path) const {
+  struct stat held, named;
+  if (!fd_ || ::fstat(fd_.get(), &held) != 0 || ::stat(path.c_str(), &named) != 0) return false;
+  return held.st_dev == named.st_dev && held.st_ino == named.st_ino;
 }
 
 }  // namespace skiff

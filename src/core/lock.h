@@ -16,6 +16,10 @@ class FileLock {
   // Returns an unlocked object (valid() false) instead of blocking.
   static FileLock try_lock(const std::filesystem::path& path, Mode mode = Mode::exclusive);
   bool valid() const { return fd_.valid(); }
+  // True while `path` still names the locked file: a holder that deletes its
+  // lock file on the way out leaves waiters holding an orphan, which they
+  // detect here and retry.
+  bool still_linked(const std::filesystem::path& path) const;
 
  private:
   FileLock() = default;
