@@ -46,6 +46,7 @@ LayerReader::LayerReader(ChunkSource source, std::string name, std::string_view 
   archive_read_support_format_raw(raw_);
   if (archive_read_open(raw_, this, nullptr, &LayerReader::read_compressed, nullptr) != ARCHIVE_OK) {
     if (source_error_) std::rethrow_exception(source_error_);
+    if (compressed_bytes_ == 0) fail(ErrorKind::corrupt, "{}: the layer is empty (not even a tar end marker)", name_);
     fail(ErrorKind::corrupt, "{}: cannot read the stream: {}", name_, archive_error_string(raw_));
   }
   struct archive_entry* entry = nullptr;

@@ -180,7 +180,16 @@ void TreeWriter::clear_lower_entries(int dir, const std::string& relative) {
 }
 
 void TreeWriter::note_created(const std::string& relative) {
-  if (whiteouts_ == WhiteoutMode::flatten) created_.insert(relative);
+  if (whiteouts_ != WhiteoutMode::flatten) return;
+  // Ancestors count as this layer's too: a whiteout or opaque marker must
+  // not remove the directory that holds this entry, only what lower layers
+  // put beside it.
+  std::string path = relative;
+  while (created_.insert(path).second) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) break;
+    path.resize(slash);
+  }
 }
 
 // ---- metadata --------------------------------------------------------------
