@@ -103,8 +103,12 @@ std::vector<std::string> compare_trees(const TreeState& before, const TreeState&
     differ("xattrs", bx, ax);
     differ("hard link group", b.hardlink_group, a.hardlink_group);
     if (o.blocks && S_ISREG(b.mode)) differ("allocated blocks", std::to_string(b.blocks), std::to_string(a.blocks));
-    if (o.mtimes && (o.directory_mtimes || !S_ISDIR(b.mode)))
-      differ("mtime", std::to_string(b.mtime_ns), std::to_string(a.mtime_ns));
+    // An overlay whiteout's own times are never visible.
+    bool whiteout = S_ISCHR(b.mode) && b.rdev == 0;
+    if (o.mtimes && (o.directory_mtimes || !S_ISDIR(b.mode)) && !whiteout) {
+      long long unit = o.mtime_seconds ? 1000000000LL : 1;
+      differ("mtime", std::to_string(b.mtime_ns / unit), std::to_string(a.mtime_ns / unit));
+    }
     if (o.inodes_and_ctime) {
       differ("inode", std::to_string(b.inode), std::to_string(a.inode));
       differ("links", std::to_string(b.links), std::to_string(a.links));

@@ -42,6 +42,7 @@ struct CompareOptions {
   bool root_entry = true;        // compare the root directory's own metadata
   bool directory_mtimes = true;
   bool blocks = false;           // sparse files: allocated blocks must match
+  bool mtime_seconds = false;    // compare mtimes in whole seconds
 };
 
 // One line per difference; empty when the trees match.
