@@ -40,21 +40,23 @@ void copy_range(int from, int to, off_t offset, off_t length) {
   }
 }
 
-// Copies data region by region so holes stay holes.
-void copy_sparse(int from, int to, off_t size) {
-  off_t offset = 0;
+// Copies data region by region so holes stay holes; returns where the
+// last data region ends.
+std::uint64_t copy_sparse(int from, int to, off_t size) {
+  off_t offset = 0, end = 0;
   while (offset < size) {
     off_t data = ::lseek(from, offset, SEEK_DATA);
     if (data < 0) {
-      if (errno == ENXIO) return;
+      if (errno == ENXIO) break;
       copy_range(from, to, offset, size - offset);
-      return;
+      return static_cast<std::uint64_t>(size);
     }
     off_t hole = ::lseek(from, data, SEEK_HOLE);
     if (hole < 0 || hole > size) hole = size;
     copy_range(from, to, data, hole - data);
-    offset = hole;
+    offset = end = hole;
   }
+  return static_cast<std::uint64_t>(end);
 }
 
 EntryMetadata metadata_of(const struct stat& st, Xattrs xattrs) {
@@ -87,7 +89,7 @@ void MergedView::copy_into(int target_dir_fd) {
       UniqueFd source(::openat(e.dir_fd, e.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!source) fail_errno("open " + e.path);
       tree.regular_file(path, metadata_of(st, read_xattrs_fd(source.get())), static_cast<std::uint64_t>(st.st_size),
-                        [&](int fd) { copy_sparse(source.get(), fd, st.st_size); });
+                        [&](int fd) { return copy_sparse(source.get(), fd, st.st_size); });
     } else if (S_ISDIR(st.st_mode)) {
       UniqueFd dir(::openat(e.dir_fd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!dir) fail_errno("open " + e.path);

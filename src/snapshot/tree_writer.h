@@ -46,10 +46,11 @@ class TreeWriter {
   // Each call throws Error naming what is wrong with the entry (the caller
   // adds which entry and which layer).
   void directory(const EntryPath& path, const EntryMetadata& meta);
-  // Creates the file, lets `fill` write its content into the descriptor,
-  // then sets the metadata.
+  // Creates the file, lets `fill` write its content into the descriptor
+  // (returning where the data it wrote ends; the rest up to `size` becomes
+  // a hole), then sets the metadata.
   void regular_file(const EntryPath& path, const EntryMetadata& meta, std::uint64_t size,
-                    const std::function<void(int fd)>& fill);
+                    const std::function<std::uint64_t(int fd)>& fill);
   void symlink(const EntryPath& path, std::string_view target, const EntryMetadata& meta);
   void hardlink(const EntryPath& path, const EntryPath& target);
   // Character or block devices, FIFOs (`type` is S_IFCHR, S_IFBLK or S_IFIFO).
@@ -66,12 +67,19 @@ class TreeWriter {
   const std::vector<std::string>& skipped_xattrs() const { return skipped_xattrs_; }
 
  private:
+  struct Dir {
+    int fd = -1;
+    bool setgid = false;  // new entries inherit its group
+    gid_t gid = 0;
+  };
   // The directory holding `path`'s last component, created (with implied
   // parents) when missing. The descriptor belongs to the cache.
-  int parent_dir(const EntryPath& path, bool create);
+  Dir parent_dir(const EntryPath& path, bool create);
+  Dir describe(int fd);
   int open_dir(std::string_view relative, bool follow_symlinks = true);  // -1 with errno
   int cache_lookup(std::string_view relative);
   int cache_insert(std::string relative, UniqueFd fd);
+  Dir cached(std::string_view relative);  // fd -1 when absent
   void forget(std::string_view relative);  // the path and everything below it
   // Makes room for a new entry named `name` in `dir`: removes what is there.
   void clear_name(int dir, const std::string& name, const std::string& relative);
@@ -91,11 +99,15 @@ class TreeWriter {
   WhiteoutMode whiteouts_;
   bool restore_owners_;
   bool use_openat2_ = true;
+  Dir root_dir_;
+  uid_t owner_ = 0;  // what a new file gets without chown
+  gid_t group_ = 0;
 
   // Recently used parent directories, most recent first.
   struct CachedDir {
     std::string path;
     UniqueFd fd;
+    Dir dir;
   };
   std::list<CachedDir> cache_;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -63,17 +64,20 @@ EntryMetadata metadata_of(struct archive_entry* entry) {
   return meta;
 }
 
-void copy_data(LayerReader& reader, int fd) {
+std::uint64_t copy_data(LayerReader& reader, int fd) {
   struct archive* tar = reader.tar();
   const void* block = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
+  std::uint64_t end = 0;
   for (;;) {
     int rc = archive_read_data_block(tar, &block, &size, &offset);
-    if (rc == ARCHIVE_EOF) return;
+    if (rc == ARCHIVE_EOF) return end;
     if (rc != ARCHIVE_OK) reader.fail_from_archive("reading file data");
     // Sparse entries arrive as data blocks at offsets; the gaps stay holes.
+    if (size == 0) continue;
     pwrite_all(fd, block, size, static_cast<off_t>(offset));
+    end = std::max(end, static_cast<std::uint64_t>(offset) + size);
   }
 }
 
@@ -103,7 +107,7 @@ void apply_entry(LayerReader& reader, TreeWriter& tree, struct archive_entry* en
     case AE_IFDIR: tree.directory(path, meta); return;
     case AE_IFREG: {
       auto size = static_cast<std::uint64_t>(archive_entry_size(entry));
-      tree.regular_file(path, meta, size, [&](int fd) { copy_data(reader, fd); });
+      tree.regular_file(path, meta, size, [&](int fd) { return copy_data(reader, fd); });
       result.content_bytes += size;
       return;
     }
