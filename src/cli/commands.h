@@ -18,5 +18,6 @@ void add_save_command(CLI::App& app, Context& context);
 void add_load_command(CLI::App& app, Context& context);
 void add_login_command(CLI::App& app, Context& context);
 void add_logout_command(CLI::App& app, Context& context);
+void add_snapshot_command(CLI::App& app, Context& context);
 
 }  // namespace skiff::cli

@@ -25,6 +25,7 @@ constexpr skiff::cli::CommandRegistrar registrars[] = {
     skiff::cli::add_load_command,
     skiff::cli::add_login_command,
     skiff::cli::add_logout_command,
+    skiff::cli::add_snapshot_command,
 };
 
 int error_exit(const std::string& message, int code) {
