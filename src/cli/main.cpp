@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/runtime_commands.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -14,6 +15,7 @@ namespace {
 constexpr skiff::cli::CommandRegistrar registrars[] = {
     skiff::cli::add_version_command,
     skiff::cli::add_info_command,
+    skiff::cli::add_runtime_command,
 };
 
 int error_exit(const std::string& message, int code) {
@@ -25,6 +27,7 @@ int error_exit(const std::string& message, int code) {
 
 int main(int argc, char** argv) {
   using namespace skiff;
+  if (cli::invoked_as_runtime(argv[0])) return cli::runtime_main(argc, argv);
   cli::Context context;
   CLI::App app{"skiff: containers on a nano base, under process or VM isolation", "skiff"};
   app.require_subcommand(1);

@@ -192,6 +192,7 @@ Launched launch(const fs::path& state_root, const CreateOptions& options, bool u
   std::string context = "create " + options.id;
   ContainerDir dir(state_root, options.id);
   fs::path bundle = fs::absolute(options.bundle.empty() ? fs::current_path() : options.bundle).lexically_normal();
+  if (bundle.has_parent_path() && !bundle.has_filename()) bundle = bundle.parent_path();
   Json config = options.config ? *options.config : load_config(bundle);
 
   Launched out;
