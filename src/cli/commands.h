@@ -19,5 +19,25 @@ void add_load_command(CLI::App& app, Context& context);
 void add_login_command(CLI::App& app, Context& context);
 void add_logout_command(CLI::App& app, Context& context);
 void add_snapshot_command(CLI::App& app, Context& context);
+void add_runtime_command(CLI::App& app, Context& context);
+
+// The order `skiff --help` lists them in.
+inline constexpr CommandRegistrar all_commands[] = {
+    add_version_command,
+    add_info_command,
+    add_system_command,
+    add_pull_command,
+    add_push_command,
+    add_images_command,
+    add_inspect_command,
+    add_tag_command,
+    add_rmi_command,
+    add_save_command,
+    add_load_command,
+    add_login_command,
+    add_logout_command,
+    add_snapshot_command,
+    add_runtime_command,
+};
 
 }  // namespace skiff::cli

@@ -6,27 +6,11 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/runtime_commands.h"
 #include "core/error.h"
 #include "core/log.h"
 
 namespace {
-
-constexpr skiff::cli::CommandRegistrar registrars[] = {
-    skiff::cli::add_version_command,
-    skiff::cli::add_info_command,
-    skiff::cli::add_system_command,
-    skiff::cli::add_pull_command,
-    skiff::cli::add_push_command,
-    skiff::cli::add_images_command,
-    skiff::cli::add_inspect_command,
-    skiff::cli::add_tag_command,
-    skiff::cli::add_rmi_command,
-    skiff::cli::add_save_command,
-    skiff::cli::add_load_command,
-    skiff::cli::add_login_command,
-    skiff::cli::add_logout_command,
-    skiff::cli::add_snapshot_command,
-};
 
 int error_exit(const std::string& message, int code) {
   fmt::print(stderr, "skiff: {}\n", message);
@@ -37,6 +21,7 @@ int error_exit(const std::string& message, int code) {
 
 int main(int argc, char** argv) {
   using namespace skiff;
+  if (cli::invoked_as_runtime(argv[0])) return cli::runtime_main(argc, argv);
   cli::Context context;
   CLI::App app{"skiff: containers on a nano base, under process or VM isolation", "skiff"};
   app.require_subcommand(1);
@@ -46,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", context.log_level, "debug, info, warn or error")->capture_default_str();
   app.add_option("--insecure-registry", context.insecure_registries,
                  "Registry reached over plain HTTP (repeatable)");
-  for (auto registrar : registrars) registrar(app, context);
+  for (auto registrar : cli::all_commands) registrar(app, context);
   // Runs after parsing, before the command's callback.
   app.parse_complete_callback([&context] {
     log::set_level(log::parse_level(context.log_level));
