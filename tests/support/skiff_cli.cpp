@@ -10,12 +10,12 @@ namespace skiff::test {
 
 std::filesystem::path skiff_binary() {
   const char* env = std::getenv("SKIFF_BINARY");
-  return env ? env : "skiff";
+  return env ? env : SKIFF_BINARY_DEFAULT;
 }
 
 std::filesystem::path source_dir() {
   const char* env = std::getenv("SKIFF_SOURCE_DIR");
-  return env ? env : ".";
+  return env ? env : SKIFF_SOURCE_DIR_DEFAULT;
 }
 
 bool running_as_root() { return ::geteuid() == 0; }
