@@ -59,6 +59,7 @@ std::optional<std::string> tree_path(std::string_view path) {
 
 std::optional<std::string> invalid_rule_reason(std::string_view rule) {
   if (!rule.starts_with('/')) return "a path must be absolute (start with /)";
+  if (rule == "/") return std::nullopt;
   if (rule.size() > 1 && rule.ends_with('/')) return "a path must not end with /";
   auto parts = split(rule.substr(1), '/');
   for (const auto& part : parts) {

@@ -31,7 +31,7 @@ void add_rootfs_command(CLI::App& base, Context& context) {
       "The definitions live in " + base::definitions_dir().string() + " (override with SKIFF_IMAGES_DIR).");
   cmd->callback([&context] {
     bool json = wants_json(format);
-    Progress progress(json ? Progress::Mode::quiet : Progress::Mode::automatic, stderr);
+    Progress progress(json ? Progress::Mode::quiet : Progress::Mode::automatic, stdout);
     base::BuildOptions options;
     options.release = release;
     options.cache_dir = context.root().cache_dir();
