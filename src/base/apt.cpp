@@ -241,12 +241,25 @@ void AptRepository::update(bool force, Progress* progress) {
       fail(ErrorKind::unavailable, "release {}: apt-get update failed: {}", release_, apt_error(result.err));
   }
   write_file_atomic(dir / "lists" / "skiff-updated", "", 0644, false);
+  lists_refreshed_ = true;
   if (progress) progress->finish(release_, "Package lists ready");
   updated_ = true;
 }
 
 std::vector<FetchedPackage> AptRepository::fetch(const std::vector<std::string>& names, Progress* progress) {
   update(false, progress);
+  try {
+    return fetch_once(names, progress);
+  } catch (const Error& e) {
+    // Cached lists a day old can name versions the mirror has since dropped.
+    if (e.kind() != ErrorKind::unavailable || lists_refreshed_) throw;
+    log::info("{}; re-reading the package lists and retrying", e.what());
+    update(true, progress);
+    return fetch_once(names, progress);
+  }
+}
+
+std::vector<FetchedPackage> AptRepository::fetch_once(const std::vector<std::string>& names, Progress* progress) {
   auto debs = debs_dir();
   ensure_dir(debs);
   FileLock lock(state_dir() / "lock");

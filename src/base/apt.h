@@ -59,6 +59,7 @@ class AptRepository {
   std::vector<FetchedPackage> fetch(const std::vector<std::string>& names, Progress* progress);
 
  private:
+  std::vector<FetchedPackage> fetch_once(const std::vector<std::string>& names, Progress* progress);
   std::vector<std::string> apt_options() const;
   std::filesystem::path state_dir() const;
   bool lists_present() const;
@@ -66,7 +67,8 @@ class AptRepository {
   std::string release_;
   std::filesystem::path cache_dir_;
   std::vector<AptSource> sources_;
-  bool updated_ = false;
+  bool updated_ = false;          // lists checked in this process
+  bool lists_refreshed_ = false;  // and downloaded afresh
 };
 
 }  // namespace skiff::base

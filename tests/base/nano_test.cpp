@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
+#include <sstream>
 
 #include "base/base.h"
 #include "base/definition.h"
@@ -20,31 +23,40 @@
 namespace skiff::base {
 namespace {
 
+// Declares `name` as the built `flavour`, or skips the test.
+#define BUILT(name, flavour)                          \
+  const Built* name##_built = built(flavour);         \
+  if (!name##_built) GTEST_SKIP() << skip_reason_;    \
+  const Built& name = *name##_built
+
 struct Built {
   std::filesystem::path dir;
   BaseImageSpec spec;
 };
 
-// One store cache and one build of each flavour, shared by the suite.
+// One build of each flavour per test process, made when a test first asks
+// for it (CTest runs every test in a process of its own).
 class NanoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!skiff::test::running_as_root()) {
-      skip_reason_ = "needs root (file ownership, chroot)";
-      return;
-    }
-    work_ = std::make_unique<TempDir>(std::filesystem::path("/var/tmp"), "skiff-base-nano-");
-    try {
-      nano_ = build("nano", "nano");
-      noshell_ = build("nano-noshell", "noshell");
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::unavailable) throw;
-      skip_reason_ = std::string("no apt mirror reachable: ") + e.what();
-    }
+    if (!skiff::test::running_as_root()) skip_reason_ = "needs root (file ownership, chroot)";
+    else work_ = std::make_unique<TempDir>(std::filesystem::path("/var/tmp"), "skiff-base-nano-");
   }
   static void TearDownTestSuite() { work_.reset(); }
   void SetUp() override {
     if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+  }
+  // The built flavour, or nullptr (skip_reason_ set) when no apt mirror can be reached.
+  static const Built* built(const std::string& flavour) {
+    auto it = builds_.find(flavour);
+    if (it != builds_.end()) return &it->second;
+    try {
+      return &(builds_[flavour] = build(flavour, flavour));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unavailable) throw;
+      skip_reason_ = std::string("no apt mirror reachable: ") + e.what();
+      return nullptr;
+    }
   }
 
   static Built build(const std::string& flavour, const std::string& dir_name) {
@@ -74,10 +86,11 @@ class NanoTest : public ::testing::Test {
 
   static inline std::string skip_reason_;
   static inline std::unique_ptr<TempDir> work_;
-  static inline Built nano_, noshell_;
+  static inline std::map<std::string, Built> builds_;
 };
 
 TEST_F(NanoTest, DynamicallyLinkedCxxProgramRuns) {
+  BUILT(nano_, "nano");
   if (!find_program("g++")) GTEST_SKIP() << "g++ is not installed";
   auto source = work_->path() / "prog.cpp";
   std::ofstream(source) << R"(
@@ -121,6 +134,7 @@ int main() {
 }
 
 TEST_F(NanoTest, WhoamiSaysContaineruser) {
+  BUILT(nano_, "nano");
   auto as_user = in_chroot(nano_.dir, "1000:1000", {"/bin/sh", "-c", "whoami; id -gn; echo ~containeruser"});
   ASSERT_EQ(as_user.exit_code, 0) << as_user.err;
   EXPECT_EQ(as_user.out, "containeruser\ncontaineruser\n/home/containeruser\n");
@@ -129,6 +143,8 @@ TEST_F(NanoTest, WhoamiSaysContaineruser) {
 }
 
 TEST_F(NanoTest, ConfigRunsAsContaineruserWithAShell) {
+  BUILT(nano_, "nano");
+  BUILT(noshell_, "nano-noshell");
   const auto& c = nano_.spec.config;
   EXPECT_EQ(c.user, "containeruser");
   EXPECT_EQ(c.cmd, (std::vector<std::string>{"/bin/sh"}));
@@ -147,6 +163,7 @@ TEST_F(NanoTest, ConfigRunsAsContaineruserWithAShell) {
 }
 
 TEST_F(NanoTest, LabelsListPackagesAndSources) {
+  BUILT(nano_, "nano");
   const auto& labels = nano_.spec.config.labels;
   std::string packages = labels.at("org.skiff.packages");
   std::string sources = labels.at("org.skiff.source-packages");
@@ -163,6 +180,8 @@ TEST_F(NanoTest, LabelsListPackagesAndSources) {
 }
 
 TEST_F(NanoTest, HasNoPackageManager) {
+  BUILT(nano_, "nano");
+  BUILT(noshell_, "nano-noshell");
   for (const auto* built : {&nano_, &noshell_}) {
     for (const char* path : {"usr/bin/apt", "usr/bin/apt-get", "usr/bin/dpkg", "usr/bin/dpkg-deb", "var/lib/dpkg",
                              "etc/apt", "usr/bin/rpm", "usr/lib/apt"})
@@ -173,6 +192,8 @@ TEST_F(NanoTest, HasNoPackageManager) {
 }
 
 TEST_F(NanoTest, NoshellHasNoShell) {
+  BUILT(nano_, "nano");
+  BUILT(noshell_, "nano-noshell");
   for (const char* path : {"bin/sh", "usr/bin/sh", "usr/bin/busybox", "usr/bin/ash", "usr/bin/bash"})
     EXPECT_FALSE(exists(noshell_.dir / path)) << path;
   // Nothing at all in the command directories.
@@ -186,6 +207,7 @@ TEST_F(NanoTest, NoshellHasNoShell) {
 }
 
 TEST_F(NanoTest, EveryAppletIsInBusybox) {
+  BUILT(nano_, "nano");
   auto definition = load_definition(std::filesystem::path(SKIFF_TEST_IMAGES_DIR) / "nano.slices", "bookworm");
   auto listed = in_chroot(nano_.dir, "1000:1000", {"/usr/bin/busybox", "--list"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
@@ -204,6 +226,7 @@ TEST_F(NanoTest, EveryAppletIsInBusybox) {
 }
 
 TEST_F(NanoTest, CaBundleParses) {
+  BUILT(nano_, "nano");
   auto path = nano_.dir / "etc/ssl/certs/ca-certificates.crt";
   std::string pem = read_file(path);
   ASSERT_FALSE(pem.empty());
@@ -229,6 +252,8 @@ TEST_F(NanoTest, CaBundleParses) {
 }
 
 TEST_F(NanoTest, ZoneinfoAndSystemFiles) {
+  BUILT(nano_, "nano");
+  BUILT(noshell_, "nano-noshell");
   EXPECT_TRUE(std::filesystem::is_regular_file(nano_.dir / "usr/share/zoneinfo/Etc/UTC"));
   EXPECT_TRUE(std::filesystem::is_regular_file(nano_.dir / "usr/share/zoneinfo/Europe/Paris"));
   EXPECT_FALSE(exists(nano_.dir / "usr/share/zoneinfo/right"));
@@ -259,7 +284,35 @@ TEST_F(NanoTest, ZoneinfoAndSystemFiles) {
   EXPECT_FALSE(exists(nano_.dir / "usr/share/doc"));
 }
 
+// Every shared object and program in the tree finds the libraries it names
+// (DT_NEEDED) in the tree: the slices make a closed set.
+TEST_F(NanoTest, LibrariesAreAClosedSet) {
+  BUILT(nano_, "nano");
+  if (!find_program("readelf")) GTEST_SKIP() << "readelf (binutils) is not installed";
+  std::set<std::string> present;
+  std::vector<std::filesystem::path> elves;
+  for (auto it = std::filesystem::recursive_directory_iterator(nano_.dir);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    if (it->path().parent_path().filename().string().find("-linux-gnu") != std::string::npos)
+      present.insert(it->path().filename().string());
+    if (!it->is_symlink() && it->is_regular_file() && read_file(it->path()).starts_with("\x7f" "ELF"))
+      elves.push_back(it->path());
+  }
+  ASSERT_GT(elves.size(), 5u);
+  for (const auto& elf : elves) {
+    auto dynamic = run_command({"readelf", "-d", elf.string()});
+    std::istringstream in(dynamic.out);
+    for (std::string line; std::getline(in, line);) {
+      auto open = line.find("Shared library: [");
+      if (open == std::string::npos) continue;
+      std::string needed = line.substr(open + 17, line.find(']', open) - open - 17);
+      EXPECT_TRUE(present.contains(needed)) << elf << " needs " << needed << ", which nano lacks";
+    }
+  }
+}
+
 TEST_F(NanoTest, OwnersAndMtimesAreFixed) {
+  BUILT(nano_, "nano");
   for (auto it = std::filesystem::recursive_directory_iterator(nano_.dir);
        it != std::filesystem::recursive_directory_iterator(); ++it) {
     struct stat st;
@@ -271,6 +324,7 @@ TEST_F(NanoTest, OwnersAndMtimesAreFixed) {
 }
 
 TEST_F(NanoTest, TwoBuildsGiveTheSameTree) {
+  BUILT(nano_, "nano");
   auto again = build("nano", "nano-again");
   EXPECT_EQ(tree_listing(again.dir), tree_listing(nano_.dir));
   EXPECT_EQ(tree_digest(again.dir), tree_digest(nano_.dir));
@@ -279,6 +333,8 @@ TEST_F(NanoTest, TwoBuildsGiveTheSameTree) {
 }
 
 TEST_F(NanoTest, Sizes) {
+  BUILT(nano_, "nano");
+  BUILT(noshell_, "nano-noshell");
   auto nano = measure_tree(nano_.dir);
   auto noshell = measure_tree(noshell_.dir);
   std::printf("nano:         %llu bytes unpacked, %llu bytes tar.gz, %llu entries\n",
@@ -317,6 +373,7 @@ TEST_F(NanoTest, UnknownReleaseIsOneLineNamingIt) {
 }
 
 TEST_F(NanoTest, CliRootfsCommand) {
+  BUILT(noshell_, "nano-noshell");
   skiff::test::SkiffCli cli;
   cli.env.push_back(std::string("SKIFF_IMAGES_DIR=") + SKIFF_TEST_IMAGES_DIR);
   auto bad = cli.run({"base", "rootfs", "nano", (cli.root() / "out").string(), "--release", "nosuchrelease"});
