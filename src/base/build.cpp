@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 #include <set>
@@ -129,7 +130,12 @@ BaseImageSpec build_rootfs(const std::string& flavour, const std::filesystem::pa
   std::vector<std::string> names;
   for (const auto& p : definition.packages) names.push_back(p.name);
   if (std::find(names.begin(), names.end(), "base-files") == names.end()) names.push_back("base-files");
-  auto fetched = repository.fetch(names, options.progress);
+  std::vector<FetchedPackage> fetched;
+  try {
+    fetched = repository.fetch(names, options.progress);
+  } catch (const Error& e) {
+    rethrow_with_context(e, file.string());
+  }
   auto base_files = std::find_if(fetched.begin(), fetched.end(), [](auto& p) { return p.name == "base-files"; });
   spec.source_date_epoch = options.source_date_epoch.value_or(base_files->build_time);
   spec.created = rfc3339(spec.source_date_epoch);
@@ -173,7 +179,7 @@ BaseImageSpec build_rootfs(const std::string& flavour, const std::filesystem::pa
 
   std::error_code ec;
   std::filesystem::remove(out_dir, ec);  // an empty directory, checked above
-  std::filesystem::rename(root, out_dir);
+  if (::rename(root.c_str(), out_dir.c_str()) != 0) fail_errno("move the finished tree to " + out_dir.string());
   return spec;
 }
 

@@ -58,6 +58,8 @@ void generate_ca_bundle(const ImageDefinition& definition, RootTree& tree) {
   fs::path dir = tree.root() / "usr/share/ca-certificates";
   std::vector<std::string> certs;
   std::error_code ec;
+  if (fs::is_symlink(dir, ec))
+    fail(ErrorKind::corrupt, "generate ca-bundle: /usr/share/ca-certificates is a symlink; refusing to follow it");
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); ++it) {
     if (it->is_symlink() || !it->is_regular_file()) continue;
     if (it->path().extension() != ".crt") continue;

@@ -372,6 +372,37 @@ TEST_F(NanoTest, UnknownReleaseIsOneLineNamingIt) {
   EXPECT_FALSE(exists(out));
 }
 
+// Mistakes only a build can see still name the definition's line.
+TEST_F(NanoTest, BuildErrorsNameTheDefinition) {
+  auto dir = work_->path() / "definitions";
+  ensure_dir(dir);
+  write_file_atomic(dir / "typo.slices", "image typo\npackage netbase\n    /etc/services\n    /etc/no-such-file\n");
+  write_file_atomic(dir / "missing.slices", "image missing\npackage no-such-package-skiff\n    /x\n");
+  BuildOptions options;
+  options.cache_dir = SKIFF_TEST_CACHE_DIR;
+  options.definitions_dir = dir;
+  auto out = work_->path() / "never";
+  try {
+    build_rootfs("typo", out, options);
+    FAIL() << "a rule that matches nothing was accepted";
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::unavailable) GTEST_SKIP() << e.what();
+    std::string message = e.what();
+    EXPECT_TRUE(message.starts_with((dir / "typo.slices").string() + ":4: /etc/no-such-file matches nothing in netbase "))
+        << message;
+  }
+  try {
+    build_rootfs("missing", out, options);
+    FAIL() << "an unknown package was accepted";
+  } catch (const Error& e) {
+    std::string message = e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::not_found) << message;
+    EXPECT_NE(message.find("no-such-package-skiff"), std::string::npos) << message;
+    EXPECT_TRUE(message.starts_with((dir / "missing.slices").string())) << message;
+  }
+  EXPECT_FALSE(exists(out));
+}
+
 TEST_F(NanoTest, CliRootfsCommand) {
   BUILT(noshell_, "nano-noshell");
   skiff::test::SkiffCli cli;
