@@ -224,6 +224,8 @@ void AptRepository::update(bool force, Progress* progress) {
       std::string uri;
       for (const auto& s : sources_)
         if (s.suite == release_) uri = s.uri;
+      // Nothing in the private state is worth keeping: leave the cache as it was.
+      remove_tree(dir);
       fail(ErrorKind::not_found,
            "release {}: the host's mirror {} has no such Debian release (no dists/{}/Release); name an existing "
            "release such as bookworm or trixie",

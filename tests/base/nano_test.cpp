@@ -370,6 +370,7 @@ TEST_F(NanoTest, UnknownReleaseIsOneLineNamingIt) {
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
   EXPECT_FALSE(exists(out));
+  EXPECT_FALSE(exists(options.cache_dir / "apt/nosuchrelease"));
 }
 
 // Mistakes only a build can see still name the definition's line.
