@@ -38,6 +38,8 @@ inline constexpr CommandRegistrar all_commands[] = {
     add_logout_command,
     add_snapshot_command,
     add_runtime_command,
+    add_base_command,
 };
+void add_base_command(CLI::App& app, Context& context);
 
 }  // namespace skiff::cli
