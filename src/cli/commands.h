@@ -7,5 +7,6 @@ namespace skiff::cli {
 
 void add_version_command(CLI::App& app, Context& context);
 void add_info_command(CLI::App& app, Context& context);
+void add_vm_command(CLI::App& app, Context& context);
 
 }  // namespace skiff::cli

@@ -14,6 +14,7 @@ namespace {
 constexpr skiff::cli::CommandRegistrar registrars[] = {
     skiff::cli::add_version_command,
     skiff::cli::add_info_command,
+    skiff::cli::add_vm_command,
 };
 
 int error_exit(const std::string& message, int code) {

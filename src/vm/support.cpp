@@ -1,0 +1,45 @@
+// What the rest of skiff asks the VM box without running a VM: where its
+// caches live, which kernel it would boot, and whether VMs work here.
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/subprocess.h"
+#include "vm/vm.h"
+
+namespace skiff::vm {
+
+fs::path vm_dir(const Root& root) { return root.path() / "vm"; }
+
+KernelCache kernel_cache(const Root& root) { return KernelCache(vm_dir(root) / "kernels"); }
+
+GuestKernel select_kernel(const Root& root, const KernelChoice& choice) {
+  if (!choice.kernel.empty()) {
+    GuestKernel kernel = describe_kernel(choice.kernel, choice.modules_dir);
+    fs::path config = choice.kernel.parent_path() / ("config-" + kernel.release);
+    if (fs::exists(config)) kernel.config = config;
+    return kernel;
+  }
+  if (!choice.modules_dir.empty() || !choice.initramfs.empty())
+    fail(ErrorKind::invalid_argument, "a modules directory or initramfs needs its kernel: give --vm-kernel too");
+  return kernel_cache(root).ensure();
+}
+
+VmSupport vm_support(const Root& root) {
+  VmSupport support;
+  support.accel = choose_accelerator();
+  if (auto qemu = find_program("qemu-system-x86_64")) support.qemu = qemu->string();
+  support.erofs_tools = find_program("mkfs.erofs").has_value();
+  support.kernel = kernel_cache(root).newest();
+  support.usable = !support.qemu.empty() && support.erofs_tools;
+  std::string accel = support.accel.accel == Accelerator::kvm ? "kvm" : "tcg (emulated: starts in seconds)";
+  if (!support.usable) {
+    support.detail = fmt::format("unavailable: {}", support.qemu.empty() ? "apt-get install qemu-system-x86" : "apt-get install erofs-utils");
+  } else {
+    support.detail = fmt::format("{}; guest kernel {}", accel,
+                                 support.kernel ? support.kernel->release + " cached" : "not cached (fetched on first use)");
+  }
+  return support;
+}
+
+}  // namespace skiff::vm
