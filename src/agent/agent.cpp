@@ -369,7 +369,19 @@ void finish(std::uint32_t id, int status) {
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
   send(MessageType::exit, id, proto::encode_i32(code));
   processes.erase(it);
-  if (id == 0) power_off();
+  if (id == 0) {
+    // The exit frame may still sit in the virtqueue: a reset now could lose
+    // it. The host ends the VM once it has read it; power off only if it
+    // does not (it went away).
+    for (int waited = 0; waited < 100; ++waited) {
+      pollfd p{channel_fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) > 0) {
+        char discard[4096];
+        if (::read(channel_fd, discard, sizeof discard) <= 0 && (p.revents & POLLHUP)) sleep_ms(100);
+      }
+    }
+    power_off();
+  }
 }
 
 void reap() {

@@ -66,7 +66,7 @@ std::pair<std::uint32_t, std::uint32_t> parse_user(const std::string& text) {
 }
 
 void run_vm(const RunOptions& o, Context& context) {
-  if (o.command.empty()) fail(ErrorKind::invalid_argument, "vm run: no command given (skiff vm run --rootfs DIR -- CMD…)");
+  if (o.command.empty()) fail(ErrorKind::invalid_argument, "vm run: no command given (skiff vm run --rootfs DIR COMMAND [ARG...])");
   vm::VmConfig config;
   config.rootfs = o.rootfs;
   config.rootfs_key = o.key;
@@ -159,7 +159,7 @@ void add_vm_command(CLI::App& app, Context& context) {
   run->add_option("--cpus", o.cpus, "vCPUs (fractions round up; default 1)");
   run->add_flag("-t,--tty", o.tty, "Allocate a terminal");
   run->add_flag("-i,--interactive", o.interactive, "Keep stdin open");
-  run->add_option("-e,--env", o.env, "Environment variable K=V (repeatable)");
+  run->add_option("-e,--env", o.env, "Environment variable K=V (repeatable)")->allow_extra_args(false);
   run->add_option("-u,--user", o.user, "UID[:GID] to run as");
   run->add_option("-w,--workdir", o.workdir, "Working directory inside");
   run->add_option("--hostname", o.hostname, "Host name inside the VM");
@@ -168,8 +168,16 @@ void add_vm_command(CLI::App& app, Context& context) {
   run->add_option("--vm-initramfs", o.initramfs, "A ready initramfs with skiff's agent as /init");
   run->add_option("--accel", o.accel, "auto, kvm or tcg (default auto; or $SKIFF_VM_ACCEL)");
   run->add_option("--min-kernel", o.min_kernel, "Minimum guest kernel version (an image's os.version)");
-  run->add_option("command", o.command, "Command and arguments")->required();
-  run->callback([&context] { run_vm(o, context); });
+  // Everything from the command on belongs to it, dashes included (as with
+  // docker run; CLI11 cannot take a `--` here).
+  run->prefix_command();
+  run->allow_extras();
+  run->fallthrough(false);
+  run->footer("Usage: skiff vm run [OPTIONS] COMMAND [ARG...]");
+  run->callback([&context, run] {
+    o.command = run->remaining();
+    run_vm(o, context);
+  });
 
   auto* kernel = vm_cmd->add_subcommand("kernel", "Manage guest kernels");
   kernel->require_subcommand(1);

@@ -76,6 +76,10 @@ std::string last_line(const fs::path& path) {
 }  // namespace
 
 struct VmBox::Impl {
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+  long elapsed_ms() const {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - created).count());
+  }
   const Root& root;
   std::string id;
   VmConfig config;
@@ -220,7 +224,7 @@ void VmBox::Impl::launch() {
   std::lock_guard lock(mutex);
   qemu = ChildProcess(pid);
   qemu_pid = pid;
-  log::debug("VM {}: qemu pid {}: {}", id, pid, join(args, " "));
+  log::debug("VM {}: qemu pid {} at {} ms: {}", id, pid, elapsed_ms(), join(args, " "));
 }
 
 std::string VmBox::Impl::describe_failure() {
@@ -251,6 +255,7 @@ void VmBox::start(Stdio stdio) {
 void VmBox::Impl::handle_frame(const proto::Frame& frame) {
   switch (frame.type) {
     case MessageType::hello: {
+      log::debug("VM {}: agent up at {} ms", id, elapsed_ms());
       try {
         image->wait_ready();
       } catch (const Error& e) {
@@ -264,6 +269,7 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
       spec.open_stdin = processes[0].in.valid();
       queue_locked(MessageType::start, 0, proto::encode_spec(spec));
       start_sent = true;
+      log::debug("VM {}: root image ready, process starting at {} ms", id, elapsed_ms());
       return;
     }
     case MessageType::stdout_data:
@@ -291,7 +297,10 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
       it->second.err.reset();
       // Nothing in the guest outlives its main process: end the VM now
       // rather than wait for the guest's own power-off.
-      if (frame.process == 0) kill_vm_locked();
+      if (frame.process == 0) {
+        log::debug("VM {}: process exited with {} at {} ms", id, code, elapsed_ms());
+        kill_vm_locked();
+      }
       changed.notify_all();
       return;
     }
@@ -388,6 +397,7 @@ void VmBox::Impl::run_relay() {
   std::lock_guard lock(mutex);
   qemu.wait();
   qemu_reaped = true;
+  log::debug("VM {}: qemu gone at {} ms", id, elapsed_ms());
   finished = true;
   if (!processes[0].exit && failure.empty() && !killed_with)
     failure = "the VM stopped before the process exited" + describe_failure();

@@ -16,8 +16,8 @@ KernelCache kernel_cache(const Root& root) { return KernelCache(vm_dir(root) / "
 GuestKernel select_kernel(const Root& root, const KernelChoice& choice) {
   if (!choice.kernel.empty()) {
     GuestKernel kernel = describe_kernel(choice.kernel, choice.modules_dir);
-    fs::path config = choice.kernel.parent_path() / ("config-" + kernel.release);
-    if (fs::exists(config)) kernel.config = config;
+    for (const auto& config : {choice.kernel.parent_path() / ("config-" + kernel.release), choice.kernel.parent_path() / "config"})
+      if (kernel.config.empty() && fs::exists(config)) kernel.config = config;
     return kernel;
   }
   if (!choice.modules_dir.empty() || !choice.initramfs.empty())
