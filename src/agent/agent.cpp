@@ -116,6 +116,14 @@ void load_modules() {
   std::fclose(order);
 }
 
+// Milliseconds since the guest kernel started: the agent reports its
+// phases in the hello frame so the host can log where boot time goes.
+long uptime_ms() {
+  timespec t;
+  ::clock_gettime(CLOCK_BOOTTIME, &t);
+  return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 void sleep_ms(long ms) {
   timespec t{ms / 1000, (ms % 1000) * 1000000};
   ::nanosleep(&t, nullptr);
@@ -142,7 +150,12 @@ std::string wait_for_device(const char* prefix, const char* suffix, int timeout_
   return {};
 }
 
+void trace(const std::string& what) {
+  send(MessageType::trace, 0, what + " at " + std::to_string(uptime_ms()) + " ms");
+}
+
 void setup_root(const proto::ProcessSpec& spec) {
+  trace("start received");
   std::string disk = wait_for_device("vda", "", 10000);
   if (disk.empty()) fatal("no root disk /dev/vda: is virtio_blk built in or in the initramfs?");
   int disk_fd = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);
@@ -153,11 +166,13 @@ void setup_root(const proto::ProcessSpec& spec) {
     ::close(disk_fd);
   }
   mount_or_die(disk.c_str(), "/mnt/lower", "erofs", MS_RDONLY | MS_NODEV);
+  trace("erofs mounted");
   mount_or_die("rw", "/mnt/rw", "tmpfs", MS_NODEV, "mode=0755");
   ::mkdir("/mnt/rw/upper", 0755);
   ::mkdir("/mnt/rw/work", 0755);
   mount_or_die("overlay", "/mnt/root", "overlay", 0,
                "lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work");
+  trace("overlay mounted");
   if (::chdir("/mnt/root") != 0) fatal(errno_text("chdir /mnt/root"));
   mount_or_die("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mount_or_die("sysfs", "sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
@@ -178,6 +193,7 @@ void setup_root(const proto::ProcessSpec& spec) {
   if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) fatal(errno_text("move root"));
   if (::chroot(".") != 0) fatal(errno_text("chroot"));
   if (::chdir("/") != 0) fatal(errno_text("chdir /"));
+  trace("root ready");
 }
 
 struct Process {
@@ -311,6 +327,7 @@ void spawn(std::uint32_t id, const proto::ProcessSpec& spec) {
     if (fd >= 0) set_nonblocking(fd);
   if (!failure.empty()) send(MessageType::error, id, failure.substr(1));
   processes[id] = std::move(proc);
+  trace("process " + std::to_string(id) + " started");
 }
 
 void close_fd(int& fd) {
@@ -367,6 +384,7 @@ void finish(std::uint32_t id, int status) {
   if (p.err >= 0) pump_output(p.err, MessageType::stderr_data, id);
   close_process_fds(p);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+  trace("process " + std::to_string(id) + " exited");
   send(MessageType::exit, id, proto::encode_i32(code));
   processes.erase(it);
   if (id == 0) {
@@ -529,10 +547,13 @@ int main() {
     std::fprintf(stderr, "skiff-agent runs as pid 1 of a skiff VM; it is not meant to be started by hand\n");
     return 2;
   }
+  std::string timings = "init " + std::to_string(uptime_ms()) + " ms";
   ::mkdir("/dev", 0755);
   ::mount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   load_modules();
+  timings += ", modules loaded " + std::to_string(uptime_ms()) + " ms";
   std::string port = wait_for_device("vport", "p1", 10000);
+  timings += ", channel " + std::to_string(uptime_ms()) + " ms";
   if (port.empty()) fatal("no virtio-serial port: is virtio_console built in or in the initramfs?");
   channel_fd = ::open(port.c_str(), O_RDWR | O_CLOEXEC);
   if (channel_fd < 0) fatal(errno_text("open " + port));
@@ -545,6 +566,6 @@ int main() {
   if (signal_fd < 0) fatal(errno_text("signalfd"));
   ::signal(SIGPIPE, SIG_IGN);
 
-  send(MessageType::hello, 0, {});
+  send(MessageType::hello, 0, timings);
   event_loop(signal_fd);
 }

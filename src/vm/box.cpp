@@ -182,7 +182,7 @@ void VmBox::Impl::launch() {
   image = std::make_unique<RootImage>(vm_dir(root) / "images", config.rootfs, config.rootfs_key, scratch.path());
 
   QemuLaunch q;
-  q.kernel = kernel.image;
+  q.kernel = kernel.pvh_image.empty() ? kernel.image : kernel.pvh_image;
   q.initramfs = initramfs;
   q.root_image = image->path();
   q.console_log = scratch.path() / "console.log";
@@ -255,7 +255,7 @@ void VmBox::start(Stdio stdio) {
 void VmBox::Impl::handle_frame(const proto::Frame& frame) {
   switch (frame.type) {
     case MessageType::hello: {
-      log::debug("VM {}: agent up at {} ms", id, elapsed_ms());
+      log::debug("VM {}: agent up at {} ms (guest: {})", id, elapsed_ms(), frame.payload);
       try {
         image->wait_ready();
       } catch (const Error& e) {
@@ -304,6 +304,9 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
       changed.notify_all();
       return;
     }
+    case MessageType::trace:
+      log::debug("VM {}: guest: {} (host {} ms)", id, frame.payload, elapsed_ms());
+      return;
     case MessageType::error: {
       std::lock_guard lock(mutex);
       if (!errors.empty()) errors += "\n";

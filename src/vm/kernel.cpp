@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <elf.h>
 #include <fcntl.h>
 
 #include <algorithm>
@@ -59,6 +60,64 @@ GuestKernel describe_kernel(const fs::path& image, const fs::path& modules_dir) 
   return kernel;
 }
 
+namespace {
+
+std::uint32_t le32(const std::string& data, size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(data[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+// Whether an ELF kernel carries XEN_ELFNOTE_PHYS32_ENTRY, the PVH entry
+// point qemu boots uncompressed kernels through.
+bool has_pvh_note(const std::string& elf) {
+  if (elf.size() < sizeof(Elf64_Ehdr) || elf.compare(0, SELFMAG, ELFMAG) != 0 || elf[EI_CLASS] != ELFCLASS64) return false;
+  Elf64_Ehdr header;
+  std::memcpy(&header, elf.data(), sizeof header);
+  for (size_t i = 0; i < header.e_phnum; ++i) {
+    size_t at = header.e_phoff + i * sizeof(Elf64_Phdr);
+    if (at + sizeof(Elf64_Phdr) > elf.size()) return false;
+    Elf64_Phdr ph;
+    std::memcpy(&ph, elf.data() + at, sizeof ph);
+    if (ph.p_type != PT_NOTE || ph.p_offset + ph.p_filesz > elf.size()) continue;
+    size_t pos = ph.p_offset, end = ph.p_offset + ph.p_filesz;
+    while (pos + 12 <= end) {
+      std::uint32_t namesz = le32(elf, pos), descsz = le32(elf, pos + 4), type = le32(elf, pos + 8);
+      std::string_view name(elf.data() + pos + 12, std::min<size_t>(namesz, end - pos - 12));
+      if (type == 18 /* XEN_ELFNOTE_PHYS32_ENTRY */ && name.starts_with("Xen")) return true;
+      pos += 12 + ((namesz + 3) & ~3u) + ((descsz + 3) & ~3u);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool extract_pvh_image(const fs::path& bzimage, const fs::path& out) {
+  std::string image = read_file(bzimage);
+  // Boot protocol 2.08+: the compressed kernel's offset and length.
+  if (image.size() < 0x250 || image.compare(0x202, 4, "HdrS") != 0) return false;
+  size_t setup_sectors = static_cast<unsigned char>(image[0x1f1]);
+  if (setup_sectors == 0) setup_sectors = 4;
+  size_t offset = (setup_sectors + 1) * 512 + le32(image, 0x248);
+  size_t length = le32(image, 0x24c);
+  if (offset + length > image.size() || length == 0) return false;
+  std::unique_ptr<archive, int (*)(archive*)> reader(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(reader.get());
+  archive_read_support_format_raw(reader.get());
+  archive_entry* entry;
+  if (archive_read_open_memory(reader.get(), image.data() + offset, length) != ARCHIVE_OK ||
+      archive_read_next_header(reader.get(), &entry) != ARCHIVE_OK)
+    return false;  // a compression libarchive does not know: boot the bzImage
+  std::string elf;
+  char buffer[1 << 16];
+  la_ssize_t n;
+  while ((n = archive_read_data(reader.get(), buffer, sizeof buffer)) > 0) elf.append(buffer, static_cast<size_t>(n));
+  if (n < 0 || !has_pvh_note(elf)) return false;
+  write_file_atomic(out, elf, 0644, false);
+  return true;
+}
+
 KernelCache::KernelCache(fs::path dir) : dir_(std::move(dir)) {}
 
 std::vector<GuestKernel> KernelCache::list() const {
@@ -71,6 +130,7 @@ std::vector<GuestKernel> KernelCache::list() const {
     try {
       GuestKernel k = describe_kernel(image, fs::exists(entry.path() / "modules") ? entry.path() / "modules" : fs::path());
       if (fs::exists(entry.path() / "config")) k.config = entry.path() / "config";
+      if (fs::exists(entry.path() / "vmlinux")) k.pvh_image = entry.path() / "vmlinux";
       if (auto source = read_file_if_exists(entry.path() / "source")) k.source = std::string(trim(*source));
       kernels.push_back(std::move(k));
     } catch (const Error& e) {
@@ -216,6 +276,7 @@ GuestKernel KernelCache::fetch(const std::string& package) {
       std::string source = fmt::format("debian {} {}", control_field(member.control, "Package"),
                                        control_field(member.control, "Version"));
       write_file_atomic(unpacked / "source", source + "\n");
+      extract_pvh_image(unpacked / "vmlinuz", unpacked / "vmlinux");
       if (!fs::exists(final_dir / "vmlinuz")) {
         remove_tree(final_dir);
         fs::rename(unpacked, final_dir);
@@ -242,7 +303,15 @@ GuestKernel KernelCache::fetch(const std::string& package) {
 }
 
 GuestKernel KernelCache::ensure() {
-  if (auto kernel = newest()) return *kernel;
+  if (auto kernel = newest()) {
+    if (kernel->pvh_image.empty()) {
+      // Cached by an older skiff: add the directly bootable image once.
+      FileLock lock(dir_ / ".lock");
+      fs::path out = kernel->image.parent_path() / "vmlinux";
+      if (fs::exists(out) || extract_pvh_image(kernel->image, out)) kernel->pvh_image = out;
+    }
+    return *kernel;
+  }
   log::info("fetching the guest kernel (Debian's cloud kernel) into {}", dir_.string());
   return fetch();
 }

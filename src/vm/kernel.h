@@ -16,6 +16,7 @@ struct GuestKernel {
   std::string release;                   // what `uname -r` shows inside: "6.1.0-56-cloud-amd64"
   KernelVersion version;                 // the upstream version, for policy: 6.1.192
   std::filesystem::path image;           // bzImage (vmlinuz)
+  std::filesystem::path pvh_image;       // the same kernel unpacked (vmlinux with a PVH entry); empty if none
   std::filesystem::path modules_dir;     // lib/modules/<release>; empty when all is built in
   std::filesystem::path config;          // the kernel's .config, when known
   std::string source;                    // "debian linux-image-6.1.0-56-cloud-amd64 6.1.192-2" or a path
@@ -26,7 +27,13 @@ struct GuestKernel {
 GuestKernel describe_kernel(const std::filesystem::path& image,
                             const std::filesystem::path& modules_dir = {});
 
-// Kernels unpacked under <root>/vm/kernels/<release>/ {vmlinuz, config, modules/}.
+// Unpacks the kernel inside a bzImage to `out` (an ELF vmlinux) when it has
+// a PVH entry point, so qemu can boot it directly: under TCG the
+// decompressor costs over a second per boot. False (nothing written) when
+// the kernel cannot be booted that way.
+bool extract_pvh_image(const std::filesystem::path& bzimage, const std::filesystem::path& out);
+
+// Kernels unpacked under <root>/vm/kernels/<release>/ {vmlinuz, vmlinux, config, modules/}.
 class KernelCache {
  public:
   explicit KernelCache(std::filesystem::path dir);

@@ -14,6 +14,7 @@
 //   host  -> agent start   (process 0, spec)  mount the root, run the process
 //   host  -> agent stdin / stdin_eof / signal / resize / exec (spec)
 //   agent -> host  stdout / stderr / exit (i32 status) / error (text)
+//                  trace (text: phase timings, for --log-level debug)
 //
 // A spec is a list of fields: u8 tag, u32 length, bytes (see SpecTag).
 #pragma once
@@ -42,6 +43,7 @@ enum class MessageType : std::uint8_t {
   signal = 9,
   resize = 10,
   error = 11,
+  trace = 12,  // agent -> host: boot/phase timings, logged at debug level
 };
 
 enum class SpecTag : std::uint8_t {

@@ -1,6 +1,9 @@
 // What the rest of skiff asks the VM box without running a VM: where its
 // caches live, which kernel it would boot, and whether VMs work here.
 #include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "core/digest.h"
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -18,6 +21,21 @@ GuestKernel select_kernel(const Root& root, const KernelChoice& choice) {
     GuestKernel kernel = describe_kernel(choice.kernel, choice.modules_dir);
     for (const auto& config : {choice.kernel.parent_path() / ("config-" + kernel.release), choice.kernel.parent_path() / "config"})
       if (kernel.config.empty() && fs::exists(config)) kernel.config = config;
+    // The unpacked (PVH) form boots faster; derive it once per kernel file.
+    struct stat st {};
+    ::stat(choice.kernel.c_str(), &st);
+    fs::path pvh_dir = vm_dir(root) / "kernels" / ".pvh";
+    fs::path pvh = pvh_dir / (sha256_of(fmt::format("{}\n{}\n{}\n{}", fs::absolute(choice.kernel).string(), st.st_size,
+                                                    st.st_mtim.tv_sec, st.st_mtim.tv_nsec)).hex().substr(0, 32) + ".vmlinux");
+    fs::path none = pvh;
+    none += ".none";  // remembers kernels that have no PVH entry
+    if (fs::exists(pvh)) {
+      kernel.pvh_image = pvh;
+    } else if (!fs::exists(none)) {
+      ensure_dir(pvh_dir);
+      if (extract_pvh_image(choice.kernel, pvh)) kernel.pvh_image = pvh;
+      else write_file_atomic(none, "", 0644, false);
+    }
     return kernel;
   }
   if (!choice.modules_dir.empty() || !choice.initramfs.empty())
