@@ -99,7 +99,9 @@ void mount_or_die(const char* source, const char* target, const char* type, unsi
 
 long finit_module(int fd) { return ::syscall(SYS_finit_module, fd, "", 0); }
 
-void load_modules() {
+long uptime_ms();
+
+void load_modules(std::string& timings) {
   FILE* order = std::fopen("/modules/order", "re");
   if (!order) return;  // everything needed is built in
   char line[512];
@@ -110,8 +112,10 @@ void load_modules() {
     std::string path = "/modules/" + name;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) fatal(errno_text("open " + path));
+    long before = uptime_ms();
     if (finit_module(fd) != 0 && errno != EEXIST) fatal(errno_text("load module " + name));
     ::close(fd);
+    timings += ", " + name + " " + std::to_string(uptime_ms() - before) + " ms";
   }
   std::fclose(order);
 }
@@ -550,7 +554,7 @@ int main() {
   std::string timings = "init " + std::to_string(uptime_ms()) + " ms";
   ::mkdir("/dev", 0755);
   ::mount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-  load_modules();
+  load_modules(timings);
   timings += ", modules loaded " + std::to_string(uptime_ms()) + " ms";
   std::string port = wait_for_device("vport", "p1", 10000);
   timings += ", channel " + std::to_string(uptime_ms()) + " ms";

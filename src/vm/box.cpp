@@ -149,6 +149,12 @@ VmBox::VmBox(const Root& root, std::string id, VmConfig config)
     fail(ErrorKind::invalid_argument, "VM {}: --cpus {} out of range (0-64)", impl_->id, c.resources.cpus);
   if (!find_program("qemu-system-x86_64"))
     fail(ErrorKind::unavailable, "VM isolation needs qemu: apt-get install qemu-system-x86");
+  // Measured while the kernel and initramfs are looked up (TCG needs it).
+  std::thread tsc([] { host_tsc_khz(); });
+  struct Join {
+    std::thread& t;
+    ~Join() { t.join(); }
+  } join_tsc{tsc};
   impl_->kernel = select_kernel(root, c.kernel);
   check_kernel_requirement(impl_->kernel, c.min_kernel);
   impl_->accel = choose_accelerator(c.accel);

@@ -108,6 +108,18 @@ const std::map<std::string, std::string>& config_option_of() {
 
 }  // namespace
 
+std::string strip_module_signature(std::string module) {
+  // <module><signature><struct module_signature (12 bytes, sig_len BE last)><magic>
+  static constexpr std::string_view magic = "~Module signature appended~\n";
+  if (module.size() < magic.size() + 12 || !std::string_view(module).ends_with(magic)) return module;
+  size_t info = module.size() - magic.size() - 12;
+  std::uint32_t sig_len = 0;
+  for (int i = 0; i < 4; ++i) sig_len = (sig_len << 8) | static_cast<unsigned char>(module[info + 8 + static_cast<size_t>(i)]);
+  if (sig_len > info) return module;
+  module.resize(info - sig_len);
+  return module;
+}
+
 std::string read_module(const fs::path& path) {
   std::string name = path.filename().string();
   if (name.ends_with(".ko")) return read_file(path);
@@ -230,19 +242,24 @@ class CpioWriter {
 }  // namespace
 
 fs::path ensure_initramfs(const fs::path& cache_dir, const GuestKernel& kernel) {
-  auto modules = resolve_modules(kernel, required_modules());
-  // The key covers everything that goes in, so a new agent or kernel
-  // build gets a new archive and old ones are never wrong.
+  // The key names everything that goes in without reading it (this runs on
+  // every VM start): the agent, the kernel, and the modules directory as
+  // depmod or our unpacking left it. A new agent or kernel gets a new
+  // archive; an old one is never wrong.
   static const std::string agent_digest = sha256_of(agent_binary()).hex();
-  Hasher key;
-  key.update("skiff-initramfs-v1\n" + agent_digest + "\n" + kernel.release + "\n");
-  for (const auto& m : modules) {
+  auto stamp = [](const fs::path& p) {
     struct stat st {};
-    ::stat(m.path.c_str(), &st);
-    key.update(fmt::format("{} {} {} {}\n", m.name, m.path.string(), st.st_size, st.st_mtim.tv_sec));
-  }
+    if (p.empty() || ::stat(p.c_str(), &st) != 0) return std::string("-");
+    return fmt::format("{} {} {}.{}", p.string(), st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  };
+  Hasher key;
+  key.update("skiff-initramfs-v3\n" + agent_digest + "\n" + kernel.release + "\n" + stamp(kernel.image) + "\n" +
+             stamp(kernel.modules_dir) + "\n" + stamp(kernel.modules_dir.empty() ? fs::path() : kernel.modules_dir / "modules.dep") +
+             "\n" + stamp(kernel.modules_dir.empty() ? fs::path() : kernel.modules_dir / "modules.order") + "\n");
+  for (const auto& m : required_modules()) key.update(m + "\n");
   fs::path path = cache_dir / (key.digest().hex().substr(0, 32) + ".cpio");
   if (fs::exists(path)) return path;
+  auto modules = resolve_modules(kernel, required_modules());
 
   ensure_dir(cache_dir);
   FileLock lock(cache_dir / ".lock");
@@ -255,7 +272,7 @@ fs::path ensure_initramfs(const fs::path& cache_dir, const GuestKernel& kernel) 
     cpio.file("init", agent_binary(), 0755);
     std::string order;
     for (const auto& m : modules) {
-      cpio.file("modules/" + m.name + ".ko", read_module(m.path));
+      cpio.file("modules/" + m.name + ".ko", strip_module_signature(read_module(m.path)));
       order += m.name + ".ko\n";
     }
     cpio.file("modules/order", order);

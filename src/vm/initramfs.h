@@ -35,6 +35,11 @@ std::vector<ModuleFile> resolve_modules(const GuestKernel& kernel, const std::ve
 // A module's bytes, decompressed when it ships as .ko.xz/.ko.zst/.ko.gz.
 std::string read_module(const std::filesystem::path& path);
 
+// A module without its appended signature: the guest kernel then skips an
+// RSA verification per module at boot (it does not enforce signatures; the
+// host already trusts these files, which came from a verified apt package).
+std::string strip_module_signature(std::string module);
+
 // Builds (once per kernel, module set and agent) a deterministic cpio
 // (newc) archive under `cache_dir` and returns its path.
 std::filesystem::path ensure_initramfs(const std::filesystem::path& cache_dir, const GuestKernel& kernel);

@@ -24,10 +24,17 @@ const vm::GuestKernel* test_kernel(std::string& why_not) {
   static std::unique_ptr<vm::GuestKernel> kernel;
   static std::string error;
   std::call_once(once, [] {
+    vm::KernelCache cache(vm_test_cache() / "kernels");
     try {
-      kernel = std::make_unique<vm::GuestKernel>(vm::KernelCache(vm_test_cache() / "kernels").ensure());
-    } catch (const Error& e) {
-      error = e.what();
+      kernel = std::make_unique<vm::GuestKernel>(cache.ensure());
+    } catch (const Error&) {
+      // A fresh machine may have no package lists yet.
+      run_command({"apt-get", "update", "-q"});
+      try {
+        kernel = std::make_unique<vm::GuestKernel>(cache.ensure());
+      } catch (const Error& e) {
+        error = e.what();
+      }
     }
   });
   why_not = error;
