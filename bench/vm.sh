@@ -55,8 +55,8 @@ ln -s busybox "$floor_dir/bin/true"
 (cd "$floor_dir" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$bench_tmp/floor-overlay.cpio"
 cat "$initramfs" "$bench_tmp/floor-overlay.cpio" >"$bench_tmp/floor.cpio"
 
-# Same argv as skiff's, with the floor initramfs, the cached image, and a
-# null chardev in place of the agent socket.
+# Same argv as skiff's, with the floor initramfs, the cached image, and null
+# backends in place of the agent socket and the console file.
 mapfile -t floor_args < <(python3 - "$qemu_line" "$bench_tmp/floor.cpio" "$image" <<'PY'
 import sys, re
 line, initrd, image = sys.argv[1:]
@@ -70,9 +70,8 @@ while i < len(args):
     a = args[i]
     if a == "-initrd": out += [a, initrd]; i += 2; continue
     if a == "-chardev": out += [a, "null,id=agent"]; i += 2; continue
-    if a == "-serial": i += 2; continue
+    if a == "-serial": out += [a, "null"]; i += 2; continue
     if a.startswith("id=root,file="): a = re.sub(r"file=[^,]*", "file=" + image, a)
-    if a.startswith("microvm,"): a = a.replace("isa-serial=on", "isa-serial=off")
     out.append(a)
     i += 1
 print("\n".join(out))

@@ -256,6 +256,12 @@ std::string find_program(const std::string& name, const std::vector<std::string>
     die(errno_text("dup2"), 126);
   for (int fd = 3; fd < 1024; ++fd)
     if (fd != report) ::close(fd);
+  // Like runc: a missing working directory is created (as root, before
+  // the process drops to its user).
+  for (size_t slash = spec.cwd.find('/', 1);; slash = spec.cwd.find('/', slash + 1)) {
+    ::mkdir(spec.cwd.substr(0, slash).c_str(), 0755);
+    if (slash == std::string::npos) break;
+  }
   std::vector<gid_t> groups(spec.additional_gids.begin(), spec.additional_gids.end());
   if (::setgroups(groups.size(), groups.data()) != 0) die(errno_text("setgroups"), 126);
   if (::setgid(spec.gid) != 0) die(errno_text("setgid " + std::to_string(spec.gid)), 126);

@@ -191,7 +191,10 @@ void VmBox::Impl::launch() {
   q.kernel = kernel.pvh_image.empty() ? kernel.image : kernel.pvh_image;
   q.initramfs = initramfs;
   q.root_image = image->path();
-  q.console_log = scratch.path() / "console.log";
+  // The serial console only serves diagnostics of failed boots;
+  // SKIFF_VM_CONSOLE=off drops the device too.
+  const char* console = std::getenv("SKIFF_VM_CONSOLE");
+  if (!(console && std::string_view(console) == "off")) q.console_log = scratch.path() / "console.log";
   q.accel = accel.accel;
   std::uint64_t memory = config.resources.memory_bytes ? config.resources.memory_bytes : kDefaultMemory;
   q.memory_mib = std::max<std::uint64_t>(memory >> 20, kMinimumMemory >> 20);
