@@ -135,8 +135,9 @@ void sleep_ms(long ms) {
 
 // Device nodes appear in devtmpfs once the driver has probed; virtio-serial
 // ports arrive asynchronously over the control queue.
-std::string wait_for_device(const char* prefix, const char* suffix, int timeout_ms) {
-  for (int waited = 0; waited <= timeout_ms; ++waited) {
+std::string wait_for_device(const char* prefix, const char* suffix, long timeout_ms) {
+  long deadline = uptime_ms() + timeout_ms;
+  for (;;) {
     if (DIR* dir = ::opendir("/dev")) {
       std::string found;
       while (dirent* e = ::readdir(dir)) {
@@ -149,9 +150,9 @@ std::string wait_for_device(const char* prefix, const char* suffix, int timeout_
       ::closedir(dir);
       if (!found.empty()) return found;
     }
+    if (uptime_ms() > deadline) return {};
     sleep_ms(1);
   }
-  return {};
 }
 
 void trace(const std::string& what) {

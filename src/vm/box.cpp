@@ -62,15 +62,19 @@ void write_all(int fd, const char* data, size_t size) {
   }
 }
 
+// The last line of a log, preferring what the agent itself said (the
+// kernel's panic line that follows it says less).
 std::string last_line(const fs::path& path) {
   auto text = read_file_if_exists(path);
   if (!text) return {};
-  std::string line;
+  std::string line, agent;
   for (const auto& l : split(*text, '\n')) {
     std::string_view t = trim(l);
-    if (!t.empty()) line = std::string(t);
+    if (t.empty()) continue;
+    line = std::string(t);
+    if (t.find("skiff-agent: ") != std::string_view::npos) agent = line;
   }
-  return line;
+  return agent.empty() ? line : agent;
 }
 
 }  // namespace

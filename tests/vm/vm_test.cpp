@@ -260,3 +260,69 @@ TEST_F(VmTest, CliRunsACommandInAVm) {
 
 }  // namespace
 }  // namespace skiff::test
+
+namespace skiff::test {
+namespace {
+
+TEST_F(VmTest, BadInputIsRefusedBeforeAnythingRuns) {
+  auto cfg = config({"true"});
+  cfg.rootfs = store_dir_->path() / "no-such-dir";
+  {
+    vm::VmBox box(*root_, "test", cfg);
+    try {
+      box.start({});
+      FAIL() << "a VM started over a missing rootfs";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::not_found);
+      EXPECT_NE(std::string(e.what()).find("not a directory"), std::string::npos) << e.what();
+    }
+  }
+  cfg = config({"true"});
+  cfg.kernel.kernel = rootfs_ / "etc/motd";
+  try {
+    vm::VmBox box(*root_, "test", cfg);
+    FAIL() << "a text file was accepted as a kernel";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::corrupt);
+    EXPECT_NE(std::string(e.what()).find("bzImage"), std::string::npos) << e.what();
+  }
+  cfg = config({"true"});
+  cfg.resources.memory_bytes = 1 << 20;
+  EXPECT_THROW(vm::VmBox(*root_, "test", cfg), Error);
+  cfg = config({});
+  EXPECT_THROW(vm::VmBox(*root_, "test", cfg), Error);
+  cfg = config({"true"});
+  cfg.rootfs_key = "../escape";
+  {
+    vm::VmBox box(*root_, "test", cfg);
+    EXPECT_THROW(box.start({}), Error);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(root_->tmp_dir())) << "a refused VM left files in " << root_->tmp_dir();
+  EXPECT_FALSE(std::filesystem::exists(vm::vm_dir(*root_) / "escape.erofs"));
+}
+
+TEST_F(VmTest, BrokenInitramfsFailsWithTheAgentsReason) {
+  // Only the agent, none of the modules it needs: it cannot reach the host.
+  std::filesystem::path dir = store_dir_->path() / "initramfs";
+  ensure_dir(dir / "dev");
+  write_file_atomic(dir / "init", std::string(vm::agent_binary()), 0755, false);
+  CommandOptions options;
+  options.directory = dir;
+  auto list = check_output({"find", ".", "-print"}, options);
+  options.input = list;
+  std::string archive = check_output({"cpio", "-o", "-H", "newc", "--quiet"}, options);
+  write_file_atomic(store_dir_->path() / "broken.cpio", archive, 0644, false);
+  auto cfg = config({"true"});
+  cfg.kernel.initramfs = store_dir_->path() / "broken.cpio";
+  vm::VmBox box(*root_, "test", cfg);
+  box.start({});
+  try {
+    box.wait();
+    FAIL() << "a VM without its modules ran the process";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no virtio-serial port"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace skiff::test
