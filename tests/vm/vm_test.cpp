@@ -81,7 +81,11 @@ TEST_F(VmTest, UnameShowsTheGuestKernelNotTheHosts) {
 TEST_F(VmTest, MissingCommandExits127WithTheReason) {
   vm::VmBox box(*root_, "test", config({"no-such-command"}));
   box.start({});
-  EXPECT_EQ(box.wait(), 127);
+  try {
+    EXPECT_EQ(box.wait(), 127);
+  } catch (const Error& e) {
+    FAIL() << e.what();
+  }
   EXPECT_NE(box.errors().find("no-such-command"), std::string::npos) << box.errors();
 }
 
