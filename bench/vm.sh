@@ -83,9 +83,15 @@ skiff_run() { "$SKIFF" vm run --key bench-rootfs --rootfs "$rootfs" true; }
 floor_boot >/dev/null 2>&1 || { echo "the floor VM failed: ${floor_args[*]}" >&2; exit 1; }
 
 skiff_times=() floor_times=()
-for _ in $(seq "$runs"); do
-  floor_times+=("$(time_ms floor_boot)")
-  skiff_times+=("$(time_ms skiff_run)")
+for i in $(seq "$runs"); do
+  # Alternate which goes first: the host is shared and its load drifts.
+  if ((i % 2)); then
+    floor_times+=("$(time_ms floor_boot)")
+    skiff_times+=("$(time_ms skiff_run)")
+  else
+    skiff_times+=("$(time_ms skiff_run)")
+    floor_times+=("$(time_ms floor_boot)")
+  fi
 done
 skiff_median=$(printf '%s\n' "${skiff_times[@]}" | median)
 floor_median=$(printf '%s\n' "${floor_times[@]}" | median)

@@ -566,7 +566,11 @@ int main() {
   std::string port = wait_for_device("vport", "p1", 10000);
   timings += ", channel " + std::to_string(uptime_ms()) + " ms";
   if (port.empty()) fatal("no virtio-serial port: is virtio_console built in or in the initramfs?");
-  channel_fd = ::open(port.c_str(), O_RDWR | O_CLOEXEC);
+  // The node appears in devtmpfs a moment before the port is registered;
+  // until then open() says ENXIO.
+  long deadline = uptime_ms() + 10000;
+  while ((channel_fd = ::open(port.c_str(), O_RDWR | O_CLOEXEC)) < 0 && errno == ENXIO && uptime_ms() < deadline)
+    sleep_ms(1);
   if (channel_fd < 0) fatal(errno_text("open " + port));
 
   sigset_t mask;

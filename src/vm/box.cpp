@@ -135,6 +135,7 @@ struct VmBox::Impl {
   }
 
   void launch();
+  void send_start();
   void run_relay();
   void handle_frame(const proto::Frame& frame);
   std::string describe_failure();
@@ -262,27 +263,40 @@ void VmBox::start(Stdio stdio) {
     impl.processes[0] = std::move(main);
   }
   impl.launch();
+  if (impl.image->cached()) impl.send_start();
   impl.relay = std::thread([&impl] { impl.run_relay(); });
+}
+
+// The process starts once the root image is complete. A cached image is
+// complete at once: the start frame then waits in the channel for the agent
+// (qemu holds it until the guest opens the port), saving a round trip.
+void VmBox::Impl::send_start() {
+  {
+    std::lock_guard lock(mutex);
+    if (start_sent || finished) return;
+  }
+  try {
+    image->wait_ready();
+  } catch (const Error& e) {
+    std::lock_guard lock(mutex);
+    failure = e.what();
+    kill_vm_locked();
+    return;
+  }
+  std::lock_guard lock(mutex);
+  if (start_sent) return;
+  proto::ProcessSpec spec = config.process;
+  spec.open_stdin = processes[0].in.valid();
+  queue_locked(MessageType::start, 0, proto::encode_spec(spec));
+  start_sent = true;
+  log::debug("VM {}: root image ready, start queued at {} ms", id, elapsed_ms());
 }
 
 void VmBox::Impl::handle_frame(const proto::Frame& frame) {
   switch (frame.type) {
     case MessageType::hello: {
       log::debug("VM {}: agent up at {} ms (guest: {})", id, elapsed_ms(), frame.payload);
-      try {
-        image->wait_ready();
-      } catch (const Error& e) {
-        std::lock_guard lock(mutex);
-        failure = e.what();
-        kill_vm_locked();
-        return;
-      }
-      std::lock_guard lock(mutex);
-      proto::ProcessSpec spec = config.process;
-      spec.open_stdin = processes[0].in.valid();
-      queue_locked(MessageType::start, 0, proto::encode_spec(spec));
-      start_sent = true;
-      log::debug("VM {}: root image ready, process starting at {} ms", id, elapsed_ms());
+      send_start();
       return;
     }
     case MessageType::stdout_data:
@@ -417,6 +431,7 @@ void VmBox::Impl::run_relay() {
   finished = true;
   if (!processes[0].exit && failure.empty() && !killed_with)
     failure = "the VM stopped before the process exited" + describe_failure();
+  if (!failure.empty()) log::debug("VM {}: {}", id, failure);
   for (auto& [pid, p] : processes) {
     p.in.reset();
     p.out.reset();

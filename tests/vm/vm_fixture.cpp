@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/subprocess.h"
 #include "support/skiff_cli.h"
 #include "vm/kernel.h"
@@ -56,6 +57,7 @@ void make_busybox_rootfs(const std::filesystem::path& dir) {
 }
 
 void VmTest::SetUp() {
+  if (const char* level = std::getenv("SKIFF_TEST_LOG"); level && *level) log::set_level(log::parse_level(level));
   if (!running_as_root()) GTEST_SKIP() << "VM tests need root (qemu, mounts)";
   if (!find_program("qemu-system-x86_64")) GTEST_SKIP() << "qemu-system-x86_64 missing: apt-get install qemu-system-x86";
   if (!find_program("mkfs.erofs")) GTEST_SKIP() << "mkfs.erofs missing: apt-get install erofs-utils";
