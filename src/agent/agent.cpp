@@ -163,14 +163,21 @@ void setup_root(const proto::ProcessSpec& spec) {
   trace("start received");
   std::string disk = wait_for_device("vda", "", 10000);
   if (disk.empty()) fatal("no root disk /dev/vda: is virtio_blk built in or in the initramfs?");
-  int disk_fd = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);
   // The host may have finished the image after the kernel first read the
-  // disk (it boots while mkfs.erofs runs): drop any stale cached blocks.
-  if (disk_fd >= 0) {
-    ::ioctl(disk_fd, BLKFLSBUF, 0);
-    ::close(disk_fd);
+  // disk (it boots while mkfs.erofs runs): drop any stale cached blocks
+  // before mounting, and once more if the mount still saw stale ones.
+  ::mkdir("/mnt/lower", 0755);
+  for (int attempt = 1;; ++attempt) {
+    int disk_fd = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);
+    if (disk_fd >= 0) {
+      ::ioctl(disk_fd, BLKFLSBUF, 0);
+      ::close(disk_fd);
+    }
+    if (::mount(disk.c_str(), "/mnt/lower", "erofs", MS_RDONLY | MS_NODEV, nullptr) == 0) break;
+    if (errno != EINVAL || attempt == 20) fatal(errno_text("mount erofs on /mnt/lower"));
+    trace("erofs mount saw a stale superblock, retrying");
+    sleep_ms(10);
   }
-  mount_or_die(disk.c_str(), "/mnt/lower", "erofs", MS_RDONLY | MS_NODEV);
   trace("erofs mounted");
   mount_or_die("rw", "/mnt/rw", "tmpfs", MS_NODEV, "mode=0755");
   ::mkdir("/mnt/rw/upper", 0755);
