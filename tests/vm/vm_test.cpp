@@ -137,6 +137,26 @@ TEST_F(VmTest, ExecRunsASecondProcessInTheRunningVm) {
   exec_out.write.reset();
   EXPECT_EQ(box.wait_exec(id), 5);
   EXPECT_EQ(read_all(exec_out.read.get()), "started\n");
+
+  // An exec with a terminal and a signal: `sh -i` gets a pty, then SIGKILL.
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  UniqueFd master_fd(master);
+  ASSERT_EQ(::grantpt(master), 0);
+  ASSERT_EQ(::unlockpt(master), 0);
+  UniqueFd slave(::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  vm::Process shell;
+  shell.args = {"sh", "-c", "tty; stty size; echo exec-waiting; exec sleep 1000"};
+  shell.env = {"PATH=/bin"};
+  shell.terminal = true;
+  shell.rows = 20;
+  shell.cols = 70;
+  auto tty_id = box.exec(shell, {slave.get(), slave.get(), -1});
+  std::string seen = read_until(master, "exec-waiting");
+  EXPECT_NE(seen.find("/dev/pts/"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("20 70"), std::string::npos) << seen;
+  box.kill_exec(tty_id, SIGKILL);
+  EXPECT_EQ(box.wait_exec(tty_id), 128 + SIGKILL);
   EXPECT_EQ(box.stop(std::chrono::seconds(5)), 128 + SIGTERM);
 }
 
