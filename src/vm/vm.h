@@ -95,6 +95,7 @@ class VmBox {
  public:
   // create: validates the config, picks the kernel (refusing one that does
   // not satisfy min_kernel), and prepares the initramfs. Nothing runs yet.
+  // `root` must outlive the box.
   VmBox(const Root& root, std::string id, VmConfig config);
   // Kills the VM if it still runs; leaves no process, temp file or mount.
   ~VmBox();
