@@ -20,6 +20,8 @@ void add_login_command(CLI::App& app, Context& context);
 void add_logout_command(CLI::App& app, Context& context);
 void add_snapshot_command(CLI::App& app, Context& context);
 void add_runtime_command(CLI::App& app, Context& context);
+void add_base_command(CLI::App& app, Context& context);
+void add_vm_command(CLI::App& app, Context& context);
 
 // The order `skiff --help` lists them in.
 inline constexpr CommandRegistrar all_commands[] = {
@@ -39,7 +41,7 @@ inline constexpr CommandRegistrar all_commands[] = {
     add_snapshot_command,
     add_runtime_command,
     add_base_command,
+    add_vm_command,
 };
-void add_base_command(CLI::App& app, Context& context);
 
 }  // namespace skiff::cli

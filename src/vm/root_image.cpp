@@ -1,0 +1,141 @@
+#include "vm/root_image.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <exception>
+#include <optional>
+#include <thread>
+
+#include "core/digest.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/lock.h"
+#include "core/subprocess.h"
+
+namespace skiff::vm {
+
+namespace {
+
+// The virtual disk size the guest sees while the image is still being
+// written: reads past what mkfs.erofs wrote return zeros, and erofs only
+// reads the blocks its superblock names.
+constexpr off_t kPlaceholderSize = off_t(1) << 40;
+
+bool valid_key(const std::string& key) {
+  if (key.empty() || key.size() > 200) return false;
+  for (char c : key)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '-' || c == '_' || c == '.')) return false;
+  return key[0] != '.';
+}
+
+void make_erofs(const fs::path& rootfs, const fs::path& image) {
+  auto result = run_command({"mkfs.erofs", "--quiet", image.string(), rootfs.string()});
+  if (result.exit_code != 0) {
+    std::string detail(result.err);
+    while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+    fail(ErrorKind::unavailable, "build the VM root image of {}: mkfs.erofs exited with {}: {}", rootfs.string(),
+         result.exit_code, detail.substr(detail.rfind('\n') == std::string::npos ? 0 : detail.rfind('\n') + 1));
+  }
+}
+
+}  // namespace
+
+struct RootImage::State {
+  fs::path path;        // what qemu opens
+  fs::path final_path;  // where a keyed image lands once built
+  bool cached = false;
+  std::optional<FileLock> lock;
+  std::thread builder;
+  std::exception_ptr error;
+  bool joined = false;
+};
+
+RootImage::RootImage(const fs::path& cache_dir, const fs::path& rootfs, const std::string& key,
+                     const fs::path& scratch_dir)
+    : state_(std::make_unique<State>()) {
+  struct stat st;
+  if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    fail(ErrorKind::not_found, "VM root filesystem {}: not a directory", rootfs.string());
+  if (!find_program("mkfs.erofs"))
+    fail(ErrorKind::unavailable, "VM isolation needs mkfs.erofs: apt-get install erofs-utils");
+  if (!key.empty() && !valid_key(key))
+    fail(ErrorKind::invalid_argument, "VM root image key \"{}\": use letters, digits and :-_. only", key);
+
+  fs::path final_path;
+  if (!key.empty()) {
+    ensure_dir(cache_dir);
+    final_path = cache_dir / (sha256_of(key).hex().substr(0, 32) + ".erofs");
+    if (fs::exists(final_path)) {
+      state_->path = final_path;
+      state_->cached = true;
+      state_->joined = true;
+      return;
+    }
+    fs::path lock_path = cache_dir / (final_path.stem().string() + ".lock");
+    auto lock = FileLock::try_lock(lock_path);
+    if (!lock.valid()) {
+      // Another skiff builds the same image: wait for it, then use it.
+      FileLock wait(lock_path);
+      if (fs::exists(final_path)) {
+        state_->path = final_path;
+        state_->cached = true;
+        state_->joined = true;
+        return;
+      }
+      lock = std::move(wait);
+    }
+    state_->lock.emplace(std::move(lock));
+    state_->path = cache_dir / (".build-" + final_path.filename().string());
+  } else {
+    state_->path = scratch_dir / "root.erofs";
+  }
+  {
+    UniqueFd fd(::open(state_->path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd || ::ftruncate(fd.get(), kPlaceholderSize) != 0) fail_errno("create " + state_->path.string());
+  }
+  state_->final_path = final_path;
+  State* state = state_.get();
+  state_->builder = std::thread([state, rootfs] {
+    try {
+      make_erofs(rootfs, state->path);
+    } catch (...) {
+      state->error = std::current_exception();
+    }
+  });
+}
+
+RootImage::~RootImage() {
+  if (!state_ || state_->joined) return;
+  state_->builder.join();
+  // Never finished: the placeholder must not outlive us (the lock goes too).
+  std::error_code ec;
+  if (!state_->final_path.empty()) fs::remove(state_->path, ec);
+}
+
+const fs::path& RootImage::path() const { return state_->path; }
+
+bool RootImage::cached() const { return state_->cached; }
+
+void RootImage::wait_ready() {
+  if (state_->joined) {
+    if (state_->error) std::rethrow_exception(state_->error);
+    return;
+  }
+  state_->builder.join();
+  state_->joined = true;
+  std::error_code ec;
+  if (state_->error) {
+    if (!state_->final_path.empty()) fs::remove(state_->path, ec);
+    state_->lock.reset();
+    std::rethrow_exception(state_->error);
+  }
+  if (!state_->final_path.empty()) {
+    // qemu keeps the open file; the cache gets it under its final name.
+    fs::rename(state_->path, state_->final_path);
+    state_->lock.reset();
+  }
+}
+
+}  // namespace skiff::vm

@@ -1,0 +1,36 @@
+// The container's root filesystem as the guest sees it: a read-only erofs
+// image of the flattened rootfs directory, built once per content key and
+// cached under <root>/vm/images/. While an uncached image is being built the
+// VM already boots: qemu opens a sparse placeholder that mkfs.erofs then
+// fills in place (the guest mounts it only when told the image is ready).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace skiff::vm {
+
+class RootImage {
+ public:
+  // Starts the build (in the background) unless the image is cached.
+  // `key` names the content (e.g. the image's top chain ID); empty means
+  // uncached: the image goes into `scratch_dir` and is deleted with it.
+  RootImage(const std::filesystem::path& cache_dir, const std::filesystem::path& rootfs, const std::string& key,
+            const std::filesystem::path& scratch_dir);
+  ~RootImage();
+  RootImage(const RootImage&) = delete;
+  RootImage& operator=(const RootImage&) = delete;
+
+  // A path qemu can open now; its content is complete once ready() returned.
+  const std::filesystem::path& path() const;
+  // Waits for the build; throws its error if it failed.
+  void wait_ready();
+  bool cached() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace skiff::vm
