@@ -88,9 +88,10 @@ std::vector<std::string> read_env_file(const std::string& path) {
 
 std::vector<std::string> resolve_environment(const Json& image_config, const RunOptions& options,
                                              const std::string& hostname, const std::string& home) {
+  std::vector<std::string> image_env = string_list(image_config, "Env");
   std::vector<std::string> env;
-  for (const auto& e : string_list(image_config, "Env")) set_env(env, e);
-  if (!has_key(env, "PATH")) env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!has_key(image_env, "PATH")) env.emplace_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  for (const auto& e : image_env) set_env(env, e);
   set_env(env, "HOSTNAME=" + hostname);
   if (options.tty && !has_key(env, "TERM")) env.push_back("TERM=xterm");
   for (const auto& file : options.env_files)
