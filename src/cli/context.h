@@ -20,6 +20,8 @@ struct Context {
   std::vector<std::string> insecure_registries;  // --insecure-registry, added to the config's
   Config config;
   int exit_code = 0;
+  // The container command after the image of run/create/exec (command_tail.h).
+  std::vector<std::string> command_tail;
 
   Root& root();
   ReferencePolicy policy() const { return {config.default_registry}; }

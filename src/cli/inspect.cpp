@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "container/engine.h"
 #include "image/inspect.h"
 
 namespace skiff::cli {
@@ -15,6 +16,13 @@ namespace {
 // One resolver per kind of object, tried in order; the first that knows
 // the name answers. Containers will join the list.
 using Resolver = std::function<std::optional<Json>(Context&, const std::string& name)>;
+
+std::optional<Json> inspect_container_named(Context& context, const std::string& name) {
+  container::Engine engine(context.root(), context.config);
+  auto record = engine.store().find(name);
+  if (!record) return std::nullopt;
+  return engine.inspect(engine.get(record->id));
+}
 
 std::optional<Json> inspect_image_named(Context& context, const std::string& name) {
   ImageStore store(context.root());
@@ -29,6 +37,7 @@ std::optional<Json> inspect_image_named(Context& context, const std::string& nam
 
 const std::vector<std::pair<std::string, Resolver>>& resolvers() {
   static const std::vector<std::pair<std::string, Resolver>> list = {
+      {"container", inspect_container_named},
       {"image", inspect_image_named},
   };
   return list;
@@ -37,18 +46,18 @@ const std::vector<std::pair<std::string, Resolver>>& resolvers() {
 }  // namespace
 
 void add_inspect_command(CLI::App& app, Context& context) {
-  auto* cmd = app.add_subcommand("inspect", "Show low-level information on images as JSON");
+  auto* cmd = app.add_subcommand("inspect", "Show low-level information on containers and images as JSON");
   static std::vector<std::string> names;
   static std::string format = "json";
   static std::string type;
-  cmd->add_option("NAME", names, "Image name or ID (prefix)")->required();
+  cmd->add_option("NAME", names, "Container or image name or ID (prefix)")->required();
   cmd->add_option("-f,--format", format, "Output format: json");
-  cmd->add_option("--type", type, "Only look for this kind of object: image");
+  cmd->add_option("--type", type, "Only look for this kind of object: container or image");
   cmd->callback([&context] {
     if (format != "json" && !wants_json(format))
       fail(ErrorKind::invalid_argument, "unknown --format \"{}\": inspect prints json", format);
     if (!type.empty() && std::none_of(resolvers().begin(), resolvers().end(), [](const auto& r) { return r.first == type; }))
-      fail(ErrorKind::invalid_argument, "unknown --type \"{}\": use image", type);
+      fail(ErrorKind::invalid_argument, "unknown --type \"{}\": use container or image", type);
     Json out = Json::array();
     std::vector<std::string> missing;
     for (const auto& name : names) {

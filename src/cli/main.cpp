@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
+#include "cli/command_tail.h"
 #include "cli/commands.h"
 #include "cli/runtime_commands.h"
 #include "core/error.h"
@@ -40,7 +42,10 @@ int main(int argc, char** argv) {
   });
 
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    context.command_tail = cli::split_command_tail(app, args);
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
+    app.parse(args);
   } catch (const CLI::CallForHelp&) {
     return app.exit(CLI::CallForHelp());
   } catch (const CLI::CallForAllHelp&) {
@@ -63,7 +68,11 @@ int main(int argc, char** argv) {
     std::string command = app.get_subcommands().empty() ? "" : " " + app.get_subcommands().front()->get_name();
     return error_exit(fmt::format("{}; see 'skiff{} --help'", e.what(), command), 2);
   } catch (const Error& e) {
-    return error_exit(e.what(), 1);
+    // docker run's convention: 125 when the engine failed before the
+    // container's command could run (126/127 come from the command).
+    bool runs_a_container = app.got_subcommand("run") || app.got_subcommand("create") ||
+                            app.got_subcommand("start") || app.got_subcommand("exec");
+    return error_exit(e.what(), runs_a_container ? 125 : 1);
   }
   return context.exit_code;
 }

@@ -2,7 +2,7 @@
 
 #include "cli/commands.h"
 #include "core/progress.h"
-#include "image/pull.h"
+#include "image/unpack.h"
 
 namespace skiff::cli {
 
@@ -25,7 +25,8 @@ void add_pull_command(CLI::App& app, Context& context) {
     options.max_concurrent_downloads = context.config.max_concurrent_downloads;
     options.progress = &progress;
     ImageStore store(context.root());
-    pull(store, ref, options);
+    snapshot::Snapshotter snapshots(context.root());
+    pull_and_unpack(store, snapshots, ref, options);
     fmt::print("{}\n", ref.str());
   });
 }

@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // fd 5 holds the container's owner lock: kept while we live, dropped by
+  // the exec of the cleanup command, which takes the lock itself.
+  ::fcntl(5, F_SETFD, FD_CLOEXEC);
   int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) {
     ::dup2(devnull, 0);

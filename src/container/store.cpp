@@ -193,6 +193,10 @@ void Store::update(const Record& r) {
   s.run();
 }
 
+void Store::set_pid_if_running(const std::string& id, std::int64_t pid) {
+  root_.db().prepare("UPDATE containers SET pid = ? WHERE id = ? AND state = 'running'").bind_all(pid, id).run();
+}
+
 void Store::remove(const std::string& id) {
   root_.db().prepare("DELETE FROM containers WHERE id = ?").bind_all(id).run();
 }

@@ -22,6 +22,8 @@ class Store {
   std::optional<Record> find(const std::string& id_prefix_or_name);
   std::vector<Record> list();
   void update(const Record& record);
+  // Records the init's pid unless the container has already exited.
+  void set_pid_if_running(const std::string& id, std::int64_t pid);
   void remove(const std::string& id);
 
   // A docker-style name ("brave_hopper") not yet in use.

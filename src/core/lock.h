@@ -20,6 +20,10 @@ class FileLock {
   // lock file on the way out leaves waiters holding an orphan, which they
   // detect here and retry.
   bool still_linked(const std::filesystem::path& path) const;
+  // The locked descriptor: a child that inherits it (fork, exec without
+  // O_CLOEXEC) keeps the lock alive after this object is gone, which is how
+  // a container's monitor holds "owned by a live process" for its lifetime.
+  int fd() const { return fd_.get(); }
 
  private:
   FileLock() = default;

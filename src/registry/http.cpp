@@ -1,6 +1,6 @@
 #include "registry/http.h"
 
-#include <curl/curl.h>
+#include "registry/libcurl.h"
 
 #include <algorithm>
 #include <cctype>
@@ -17,15 +17,14 @@ std::string HttpResponse::header(const std::string& name) const {
 
 struct HttpClient::Handle {
   CURL* curl = nullptr;
-  Handle() : curl(curl_easy_init()) {
+  Handle() : curl(libcurl().easy_init()) {
     if (curl == nullptr) fail(ErrorKind::internal, "libcurl: cannot create a handle");
   }
-  ~Handle() { curl_easy_cleanup(curl); }
+  ~Handle() { libcurl().easy_cleanup(curl); }
 };
 
 namespace {
 
-std::once_flag curl_initialised;
 
 // State shared with libcurl's callbacks for one transfer.
 struct Transfer {
@@ -65,7 +64,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     if (t->request->cancel && t->request->cancel->load(std::memory_order_relaxed)) return 0;
     if (!t->status_seen) {
       t->status_seen = true;
-      curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->response.status);
+      libcurl().easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->response.status);
       t->streaming = t->request->on_data && t->response.status >= 200 && t->response.status < 300;
       if (t->streaming && t->request->on_status) t->request->on_status(t->response.status);
     }
@@ -105,7 +104,7 @@ size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
 }
 
 [[noreturn]] void fail_transport(CURLcode code, const char* detail, const std::string& host, const HttpRequest& r) {
-  std::string what = *detail ? detail : curl_easy_strerror(code);
+  std::string what = *detail ? detail : libcurl().easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
       fail(ErrorKind::unavailable, "registry {} is unreachable: unknown host; check the name", host);
@@ -137,7 +136,6 @@ size_t on_upload(char* buffer, size_t size, size_t count, void* user) {
 }  // namespace
 
 HttpClient::HttpClient(TlsSettings tls) : tls_(std::move(tls)) {
-  std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 HttpClient::~HttpClient() = default;
@@ -148,7 +146,7 @@ std::unique_ptr<HttpClient::Handle> HttpClient::acquire() {
     if (!idle_.empty()) {
       auto handle = std::move(idle_.back());
       idle_.pop_back();
-      curl_easy_reset(handle->curl);
+      libcurl().easy_reset(handle->curl);
       return handle;
     }
   }
@@ -169,50 +167,50 @@ HttpResponse HttpClient::perform(const HttpRequest& request, const std::string& 
   t.pending_body = request.body;
   char error_text[CURL_ERROR_SIZE] = "";
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "skiff/" SKIFF_REGISTRY_VERSION);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+  libcurl().easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
+  libcurl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  libcurl().easy_setopt(curl, CURLOPT_USERAGENT, "skiff/" SKIFF_REGISTRY_VERSION);
+  libcurl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
   // A stalled transfer (under 1 byte/s for a minute) fails instead of hanging.
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
-  if (!tls_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, tls_.ca_file.c_str());
-  if (!tls_.cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, tls_.cert_file.c_str());
-  if (!tls_.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, tls_.key_file.c_str());
+  libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  libcurl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  libcurl().easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+  libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  libcurl().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  libcurl().easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  libcurl().easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  libcurl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  libcurl().easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
+  libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
+  if (!tls_.ca_file.empty()) libcurl().easy_setopt(curl, CURLOPT_CAINFO, tls_.ca_file.c_str());
+  if (!tls_.cert_file.empty()) libcurl().easy_setopt(curl, CURLOPT_SSLCERT, tls_.cert_file.c_str());
+  if (!tls_.key_file.empty()) libcurl().easy_setopt(curl, CURLOPT_SSLKEY, tls_.key_file.c_str());
 
   if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    libcurl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT" || request.method == "PATCH" || request.method == "POST") {
     std::uint64_t size = request.upload ? request.upload_size : request.body.size();
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_upload);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
-    if (request.method != "PUT") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    libcurl().easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    libcurl().easy_setopt(curl, CURLOPT_READFUNCTION, on_upload);
+    libcurl().easy_setopt(curl, CURLOPT_READDATA, &t);
+    libcurl().easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    if (request.method != "PUT") libcurl().easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    libcurl().easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 
   curl_slist* headers = nullptr;
-  for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  for (const auto& h : request.headers) headers = libcurl().slist_append(headers, h.c_str());
   // libcurl would otherwise wait for "100 Continue" before every upload.
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  headers = libcurl().slist_append(headers, "Expect:");
+  libcurl().easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
-  CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  CURLcode code = libcurl().easy_perform(curl);
+  libcurl().slist_free_all(headers);
+  libcurl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
   release(std::move(handle));
 
   if (t.error) std::rethrow_exception(t.error);

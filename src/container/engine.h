@@ -1,0 +1,97 @@
+// The container engine: what `skiff run/create/start/stop/kill/rm/wait/
+// exec/ps/logs` do, on top of the image store (which image), the
+// snapshotter (its root filesystem) and the runtime (the isolated process).
+// Daemonless: every call works on the store directly; a detached container
+// is watched by its own skiff-monitor, which records the exit and calls
+// `skiff container cleanup` when the container ends.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "container/log.h"
+#include "container/options.h"
+#include "container/record.h"
+#include "container/store.h"
+#include "core/config.h"
+#include "core/progress.h"
+#include "core/root.h"
+#include "reference/reference.h"
+
+namespace skiff::container {
+
+struct ExecRequest {
+  std::vector<std::string> command;
+  std::vector<std::string> env;  // K=V added to the container's
+  std::optional<std::string> user;
+  std::optional<std::string> workdir;
+  bool interactive = false;
+  bool tty = false;
+};
+
+class Engine {
+ public:
+  Engine(Root& root, const Config& config);
+  ~Engine();
+
+  // docker create: resolves (and, as asked, pulls) the image, prepares the
+  // root filesystem and the OCI spec, and records the container.
+  // `pull_progress` receives the pull's progress when the image is missing.
+  Record create(const RunOptions& options, Progress* pull_progress = nullptr);
+
+  // docker run: create + start. In the foreground it returns the exit code
+  // (128+N for signal N); detached (-d) it returns 0 once the container
+  // runs, and `id` is set either way.
+  int run(const RunOptions& options, std::string& id, Progress* pull_progress = nullptr);
+
+  // Starts a created or exited container, detached.
+  void start(const std::string& key);
+  // StopSignal (or SIGTERM), then SIGKILL after `timeout`.
+  void stop(const std::string& key, std::optional<std::chrono::seconds> timeout = {});
+  void kill(const std::string& key, int signal);
+  // Removes a container; a running one only with `force` (killed first).
+  void remove(const std::string& key, bool force);
+  // Blocks until the container has exited; returns its exit code.
+  int wait(const std::string& key);
+  // Runs a process in a running container; returns its exit code.
+  int exec(const std::string& key, const ExecRequest& request);
+
+  // Records, with states reconciled against reality (a monitor killed, a
+  // foreground skiff gone): what ps and inspect show.
+  std::vector<Record> list();
+  Record get(const std::string& key);
+  Json inspect(const Record& record);
+  std::filesystem::path log_path(const Record& record) const;
+
+  // After the container's init exited: record the status, release the
+  // runtime state, cgroup and mounts; remove the container if it was --rm.
+  // Idempotent; the monitor runs it through `skiff container cleanup`.
+  void cleanup(const std::string& id, std::optional<int> exit_code = {});
+
+  Store& store() { return store_; }
+
+ private:
+ public:
+  struct Parts;  // the boxes the engine drives (engine_parts.h)
+
+ private:
+  std::unique_ptr<Parts> parts_;
+  Root& root_;
+  const Config& config_;
+  Store store_;
+
+  std::filesystem::path container_dir(const std::string& id) const;
+  void mount_rootfs(const Record& record);
+  void unmount_rootfs(const std::string& id);
+  int run_foreground(Record& record);
+  void start_detached(Record& record);
+  Record reconcile(Record record);
+  void destroy(const Record& record);
+  bool wait_until_exited(const std::string& id, std::chrono::milliseconds timeout);
+};
+
+}  // namespace skiff::container

@@ -1,0 +1,159 @@
+// Stopping, signalling, waiting for, exec'ing into, cleaning up after and
+// removing containers.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "container/engine.h"
+#include "container/engine_parts.h"
+#include "container/monitor.h"
+#include "container/user.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/humanize.h"
+#include "core/lock.h"
+#include "core/log.h"
+
+namespace skiff::container {
+
+void Engine::cleanup(const std::string& id, std::optional<int> exit_code) {
+  ContainerPaths paths{container_dir(id)};
+  FileLock lock(paths.lock());
+  auto found = store_.find(id);
+  if (!found) return;  // removed meanwhile
+  Record record = *found;
+  if (record.state != State::running) return;  // cleaned up already
+  if (!exit_code) {
+    if (auto exit = read_exit_file(paths.exit_file())) exit_code = exit->exit_code;
+  }
+  bool oom = record.oom_killed;
+  try {
+    oom = oom || parts_->runtime.oom_killed(id);
+  } catch (const Error&) {
+  }
+  try {
+    parts_->runtime.remove(id, true);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::not_found) log::warn("release the runtime state of {}: {}", record.short_id(), e.what());
+  }
+  unmount_rootfs(id);
+  record.state = State::exited;
+  // Unknown (the owner died before it could record it): docker's 255.
+  record.exit_code = exit_code.value_or(255);
+  record.oom_killed = oom;
+  record.pid = 0;
+  record.finished_at = std::chrono::system_clock::now();
+  store_.update(record);
+  if (record.auto_remove) destroy(record);
+}
+
+bool Engine::wait_until_exited(const std::string& id, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(5);
+  for (;;) {
+    auto record = store_.find(id);
+    if (!record || reconcile(*record).state != State::running) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
+
+void Engine::kill(const std::string& key, int signal) {
+  Record record = get(key);
+  if (record.state != State::running)
+    fail(ErrorKind::conflict, "kill {}: container {} is not running", key, record.short_id());
+  parts_->runtime.kill(record.id, signal, signal == SIGKILL);
+}
+
+void Engine::stop(const std::string& key, std::optional<std::chrono::seconds> timeout) {
+  Record record = get(key);
+  if (record.state != State::running) return;  // docker stop of a stopped container succeeds
+  auto grace = timeout.value_or(std::chrono::seconds(record.config.value("StopTimeout", 10)));
+  int signal = SIGTERM;
+  try {
+    signal = runtime::parse_signal(record.config.value("StopSignal", "SIGTERM"));
+  } catch (const Error&) {
+  }
+  try {
+    parts_->runtime.kill(record.id, signal, false);
+  } catch (const Error& e) {
+    log::debug("stop {}: {}", record.short_id(), e.what());
+  }
+  if (wait_until_exited(record.id, grace)) return;
+  try {
+    parts_->runtime.kill(record.id, SIGKILL, true);
+  } catch (const Error& e) {
+    log::debug("stop {}: {}", record.short_id(), e.what());
+  }
+  if (!wait_until_exited(record.id, std::chrono::seconds(30)))
+    fail(ErrorKind::unavailable, "stop {}: the container did not exit after SIGKILL", key);
+}
+
+void Engine::remove(const std::string& key, bool force) {
+  Record record = get(key);
+  if (record.state == State::running) {
+    if (!force)
+      fail(ErrorKind::conflict, "rm {}: the container is running: stop it first (skiff stop {}) or use -f", key, key);
+    try {
+      parts_->runtime.kill(record.id, SIGKILL, true);
+    } catch (const Error& e) {
+      log::debug("rm -f {}: {}", record.short_id(), e.what());
+    }
+    if (!wait_until_exited(record.id, std::chrono::seconds(30)))
+      fail(ErrorKind::unavailable, "rm {}: the container did not exit after SIGKILL", key);
+    auto again = store_.find(record.id);
+    if (!again) return;  // it was --rm: its cleanup removed it
+    record = *again;
+  }
+  FileLock lock(ContainerPaths{container_dir(record.id)}.lock());
+  destroy(record);
+}
+
+int Engine::wait(const std::string& key) {
+  Record record = get(key);
+  while (!wait_until_exited(record.id, std::chrono::hours(24))) {
+  }
+  auto final_record = store_.find(record.id);
+  if (!final_record) return record.exit_code.value_or(0);  // removed (--rm) after exiting
+  return final_record->exit_code.value_or(0);
+}
+
+int Engine::exec(const std::string& key, const ExecRequest& request) {
+  Record record = get(key);
+  if (record.state != State::running)
+    fail(ErrorKind::conflict, "exec {}: container {} is not running", key, record.short_id());
+  if (request.command.empty()) fail(ErrorKind::invalid_argument, "exec {}: no command given", key);
+  ContainerPaths paths{container_dir(record.id)};
+  Json spec = parse_json(read_file(paths.bundle() / "config.json"), "config.json of " + record.short_id());
+  Json process = spec["process"];
+  process["args"] = request.command;
+  process["terminal"] = request.tty;
+  if (request.workdir) process["cwd"] = *request.workdir;
+  std::vector<std::string> env = process.value("env", std::vector<std::string>{});
+  for (const auto& e : request.env) {
+    auto key_of = [](const std::string& s) { return s.substr(0, s.find('=')); };
+    std::erase_if(env, [&](const std::string& existing) { return key_of(existing) == key_of(e); });
+    env.push_back(e);
+  }
+  process["env"] = env;
+  if (request.user) {
+    UniqueFd rootfs = open_directory(paths.rootfs());
+    User user = resolve_user(rootfs.get(), *request.user);
+    process["user"] = {{"uid", user.uid}, {"gid", user.gid}, {"additionalGids", user.additional_gids}};
+  }
+  runtime::ExecOptions options;
+  options.process = runtime::parse_process(process);
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!request.interactive) options.stdio.in = devnull.get();
+  try {
+    return parts_->runtime.exec_and_wait(record.id, options).exit_code;
+  } catch (const runtime::ExecError& e) {
+    fmt::print(stderr, "skiff: {}\n", e.what());
+    return e.exit_code();
+  }
+}
+
+}  // namespace skiff::container
