@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "core/error.h"
 
 namespace skiff::cli {
@@ -10,7 +10,7 @@ void add_exec_command(CLI::App& app, Context& context) {
   auto* cmd = app.add_subcommand("exec", "Run a command in a running container");
   cmd->footer("Usage: skiff exec [OPTIONS] CONTAINER COMMAND [ARG...]");
   static std::string name;
-  static container::ExecRequest request;
+  static engine::ExecRequest request;
   cmd->add_option("CONTAINER", name, "Container name or ID (prefix)")->required();
   cmd->add_flag("-i,--interactive", request.interactive, "Keep stdin open");
   cmd->add_flag("-t,--tty", request.tty, "Allocate a pseudo-terminal");
@@ -21,7 +21,7 @@ void add_exec_command(CLI::App& app, Context& context) {
     request.command = context.command_tail;
     if (request.command.empty())
       fail(ErrorKind::invalid_argument, "exec {}: give the command to run after the container", name);
-    container::Engine engine(context.root(), context.config);
+    engine::Engine engine(context.root(), context.config);
     context.exit_code = engine.exec(name, request);
   });
 }

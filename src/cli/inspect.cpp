@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "image/inspect.h"
 
 namespace skiff::cli {
@@ -18,7 +18,7 @@ namespace {
 using Resolver = std::function<std::optional<Json>(Context&, const std::string& name)>;
 
 std::optional<Json> inspect_container_named(Context& context, const std::string& name) {
-  container::Engine engine(context.root(), context.config);
+  engine::Engine engine(context.root(), context.config);
   auto record = engine.store().find(name);
   if (!record) return std::nullopt;
   return engine.inspect(engine.get(record->id));

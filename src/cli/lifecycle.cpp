@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "core/error.h"
 #include "runtime/runtime.h"
 
@@ -15,8 +15,8 @@ namespace {
 // Runs `action` on every container named; like docker, reports each
 // failure on its own line and exits 1 if any failed.
 void for_each_container(Context& context, const std::vector<std::string>& names,
-                        const std::function<void(container::Engine&, const std::string&)>& action) {
-  container::Engine engine(context.root(), context.config);
+                        const std::function<void(engine::Engine&, const std::string&)>& action) {
+  engine::Engine engine(context.root(), context.config);
   std::vector<std::string> errors;
   for (const auto& name : names) {
     try {
@@ -37,7 +37,7 @@ void add_start_command(CLI::App& app, Context& context) {
   static std::vector<std::string> names;
   cmd->add_option("CONTAINER", names, "Container name or ID (prefix)")->required();
   cmd->callback([&context] {
-    for_each_container(context, names, [](container::Engine& engine, const std::string& name) {
+    for_each_container(context, names, [](engine::Engine& engine, const std::string& name) {
       engine.start(name);
       fmt::print("{}\n", name);
     });
@@ -52,7 +52,7 @@ void add_stop_command(CLI::App& app, Context& context) {
   cmd->add_option("-t,--time", timeout, "Seconds to wait before killing (default: the container's stop timeout, 10)");
   cmd->callback([&context] {
     if (timeout && *timeout < 0) fail(ErrorKind::invalid_argument, "--time {}: use 0 or more seconds", *timeout);
-    for_each_container(context, names, [](container::Engine& engine, const std::string& name) {
+    for_each_container(context, names, [](engine::Engine& engine, const std::string& name) {
       engine.stop(name, timeout ? std::optional(std::chrono::seconds(*timeout)) : std::nullopt);
       fmt::print("{}\n", name);
     });
@@ -67,7 +67,7 @@ void add_kill_command(CLI::App& app, Context& context) {
   cmd->add_option("-s,--signal", signal, "Signal name or number")->capture_default_str();
   cmd->callback([&context] {
     int number = runtime::parse_signal(signal);
-    for_each_container(context, names, [number](container::Engine& engine, const std::string& name) {
+    for_each_container(context, names, [number](engine::Engine& engine, const std::string& name) {
       engine.kill(name, number);
       fmt::print("{}\n", name);
     });
@@ -81,7 +81,7 @@ void add_rm_command(CLI::App& app, Context& context) {
   cmd->add_option("CONTAINER", names, "Container name or ID (prefix)")->required();
   cmd->add_flag("-f,--force", force, "Kill and remove a running container");
   cmd->callback([&context] {
-    for_each_container(context, names, [](container::Engine& engine, const std::string& name) {
+    for_each_container(context, names, [](engine::Engine& engine, const std::string& name) {
       engine.remove(name, force);
       fmt::print("{}\n", name);
     });
@@ -93,7 +93,7 @@ void add_wait_command(CLI::App& app, Context& context) {
   static std::vector<std::string> names;
   cmd->add_option("CONTAINER", names, "Container name or ID (prefix)")->required();
   cmd->callback([&context] {
-    for_each_container(context, names, [](container::Engine& engine, const std::string& name) {
+    for_each_container(context, names, [](engine::Engine& engine, const std::string& name) {
       fmt::print("{}\n", engine.wait(name));
     });
   });
@@ -106,7 +106,7 @@ void add_container_command(CLI::App& app, Context& context) {
   static std::string id;
   cleanup->add_option("ID", id, "Full container ID")->required();
   cleanup->callback([&context] {
-    container::Engine engine(context.root(), context.config);
+    engine::Engine engine(context.root(), context.config);
     engine.cleanup(id);
   });
 }

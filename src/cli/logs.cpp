@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "container/log.h"
 #include "core/error.h"
 
@@ -19,7 +19,7 @@ void add_logs_command(CLI::App& app, Context& context) {
   cmd->add_flag("-t,--timestamps", timestamps, "Prefix each line with its time");
   cmd->add_option("-n,--tail", tail, "Only the last N lines (or all)")->capture_default_str();
   cmd->callback([&context] {
-    container::Engine engine(context.root(), context.config);
+    engine::Engine engine(context.root(), context.config);
     container::Record record = engine.get(name);
     container::LogReadOptions options;
     if (tail != "all") {

@@ -2,7 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "core/humanize.h"
 #include "core/strings.h"
 
@@ -43,7 +43,7 @@ void add_ps_command(CLI::App& app, Context& context) {
   cmd->add_option("--format", format, "Output format: table or json");
   cmd->callback([&context] {
     bool json = wants_json(format);
-    container::Engine engine(context.root(), context.config);
+    engine::Engine engine(context.root(), context.config);
     Table table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"});
     for (const auto& r : engine.list()) {
       if (!all && r.state != container::State::running) continue;

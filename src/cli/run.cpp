@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_options.h"
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "core/progress.h"
 
 namespace skiff::cli {
@@ -19,7 +19,7 @@ void add_run_command(CLI::App& app, Context& context) {
   cmd->add_flag("--rm", options.remove, "Remove the container when it exits");
   cmd->callback([&context] {
     finish_run_options(options, context.command_tail);
-    container::Engine engine(context.root(), context.config);
+    engine::Engine engine(context.root(), context.config);
     Progress progress(Progress::Mode::automatic, stderr);
     std::string id;
     int code = engine.run(options, id, &progress);
@@ -36,7 +36,7 @@ void add_create_command(CLI::App& app, Context& context) {
   cmd->add_flag("--rm", options.remove, "Remove the container when it exits");
   cmd->callback([&context] {
     finish_run_options(options, context.command_tail);
-    container::Engine engine(context.root(), context.config);
+    engine::Engine engine(context.root(), context.config);
     Progress progress(Progress::Mode::automatic, stderr);
     fmt::print("{}\n", engine.create(options, &progress).id);
   });

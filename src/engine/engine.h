@@ -22,7 +22,12 @@
 #include "core/root.h"
 #include "reference/reference.h"
 
-namespace skiff::container {
+namespace skiff::engine {
+
+using container::Record;
+using container::RunOptions;
+using container::Store;
+
 
 struct ExecRequest {
   std::vector<std::string> command;
@@ -94,4 +99,4 @@ class Engine {
   bool wait_until_exited(const std::string& id, std::chrono::milliseconds timeout);
 };
 
-}  // namespace skiff::container
+}  // namespace skiff::engine

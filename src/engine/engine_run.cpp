@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "container/engine.h"
-#include "container/engine_parts.h"
+#include "engine/engine.h"
+#include "engine/engine_parts.h"
 #include "container/monitor.h"
 #include "core/error.h"
 #include "core/fd.h"
@@ -20,7 +20,9 @@
 #include "core/lock.h"
 #include "core/log.h"
 
-namespace skiff::container {
+namespace skiff::engine {
+
+using namespace container;  // the records, specs and logs the engine drives
 
 namespace {
 
@@ -258,4 +260,4 @@ void Engine::start_detached(Record& record) {
   store_.set_pid_if_running(record.id, std::stoll(reply.substr(1)));
 }
 
-}  // namespace skiff::container
+}  // namespace skiff::engine

@@ -6,8 +6,8 @@
 
 #include <thread>
 
-#include "container/engine.h"
-#include "container/engine_parts.h"
+#include "engine/engine.h"
+#include "engine/engine_parts.h"
 #include "container/monitor.h"
 #include "container/user.h"
 #include "core/error.h"
@@ -16,7 +16,9 @@
 #include "core/lock.h"
 #include "core/log.h"
 
-namespace skiff::container {
+namespace skiff::engine {
+
+using namespace container;  // the records, specs and logs the engine drives
 
 void Engine::cleanup(const std::string& id, std::optional<int> exit_code) {
   ContainerPaths paths{container_dir(id)};
@@ -156,4 +158,4 @@ int Engine::exec(const std::string& key, const ExecRequest& request) {
   }
 }
 
-}  // namespace skiff::container
+}  // namespace skiff::engine

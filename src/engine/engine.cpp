@@ -1,4 +1,4 @@
-#include "container/engine.h"
+#include "engine/engine.h"
 
 #include <signal.h>
 #include <sys/mount.h>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "container/engine_parts.h"
+#include "engine/engine_parts.h"
 #include "container/monitor.h"
 #include "container/spec.h"
 #include "container/user.h"
@@ -19,7 +19,9 @@
 #include "image/platform.h"
 #include "image/unpack.h"
 
-namespace skiff::container {
+namespace skiff::engine {
+
+using namespace container;  // the records, specs and logs the engine drives
 
 namespace {
 
@@ -264,4 +266,4 @@ Json Engine::inspect(const Record& r) {
           {"Mounts", mounts}};
 }
 
-}  // namespace skiff::container
+}  // namespace skiff::engine

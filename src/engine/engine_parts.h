@@ -1,12 +1,12 @@
 // Internal to the engine: the boxes it drives, opened once per engine.
 #pragma once
 
-#include "container/engine.h"
+#include "engine/engine.h"
 #include "image/store.h"
 #include "runtime/runtime.h"
 #include "snapshot/snapshotter.h"
 
-namespace skiff::container {
+namespace skiff::engine {
 
 struct Engine::Parts {
   explicit Parts(Root& root) : images(root), snapshots(root), runtime(root.path() / "runtime") {}
@@ -26,4 +26,4 @@ struct ContainerPaths {
   std::filesystem::path lock() const { return dir.parent_path() / (dir.filename().string() + ".lock"); }
 };
 
-}  // namespace skiff::container
+}  // namespace skiff::engine
