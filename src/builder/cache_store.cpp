@@ -89,7 +89,7 @@ void BuildCache::record(const CacheEntry& entry) {
     insert.bind_null(3);
     insert.bind_null(4);
     insert.bind(5, std::int64_t{0});
-    insert.bind(6, std::string_view());
+    insert.bind(6, std::string_view(""));
   }
   insert.bind(7, entry.description);
   insert.bind(8, time);

@@ -127,7 +127,9 @@ void run_step(WritableRoot& root, const RunStep& step, const std::vector<Resolve
   runtime::RunOptions run;
   run.id = root.key();
   run.bundle = root.scratch();
-  run.config = spec;
+  // Through text, as a config.json would come: the runtime's parser wants
+  // non-negative numbers unsigned, which a JSON literal built in C++ is not.
+  run.config = Json::parse(spec.dump());
   run.stdio = {devnull.get(), output.write.get(), output.write.get()};
   run.forward_signals = false;  // stages run in parallel threads; the build handles signals itself
   run.relay_terminal = false;

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/resolve.h"
 #include "snapshot/fs_util.h"
+#include "snapshot/whiteout.h"
 
 namespace skiff::builder {
 
@@ -65,7 +66,15 @@ bool empty_directory(int dir, const std::string& name) {
   return fd && snapshot::list_directory(fd.get()).empty();
 }
 
-bool has_xattrs(int dir, const std::string& name) { return !snapshot::read_xattrs_at(dir, name).empty(); }
+// Xattrs that make a directory differ from its lower copy: overlayfs's own
+// bookkeeping (origin, impure) does not, an opaque mark does.
+bool has_xattrs(int dir, const std::string& name) {
+  for (const auto& [key, value] : snapshot::read_xattrs_at(dir, name)) {
+    bool bookkeeping = key.starts_with(snapshot::overlay_xattr_prefix) && key != snapshot::overlay_opaque_xattr;
+    if (!bookkeeping) return true;
+  }
+  return false;
+}
 
 // SOURCE_DATE_EPOCH for the snapshot too, not only the layer tar: a
 // container of the image sees the timestamps the layer has.

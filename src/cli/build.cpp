@@ -81,7 +81,7 @@ void add_build_command(CLI::App& app, Context& context) {
     builder::ConsoleReporter reporter(progress_mode(progress, quiet), stderr);
     auto result = [&] {
       try {
-        return builder::build(context.root_path.empty() ? Root::default_path() : context.root_path, context.config,
+        return builder::build(context.root_path.empty() ? Root::default_path() : std::filesystem::path(context.root_path), context.config,
                               request, reporter);
       } catch (...) {
         reporter.finish();

@@ -8,17 +8,6 @@
 
 namespace skiff::test {
 
-namespace {
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-}  // namespace
-
 TEST_F(BuildTest, TargetSkipsStagesItDoesNotNeed) {
   write("Dockerfile",
         "FROM busybox:test AS broken\n"
@@ -146,16 +135,16 @@ TEST_F(BuildTest, UserAndWorkdirReachLaterStepsAndTheConfig) {
         "RUN pwd > /tmp/run-pwd\n"
         "USER containeruser\n"
         "WORKDIR data\n"
-        "RUN id -u > /tmp/run-uid && pwd >> /tmp/run-pwd && touch mine\n"
+        "RUN id -u > /tmp/run-uid && pwd > /tmp/run-pwd2 && touch mine\n"
         "COPY --chown=containeruser <<EOF notes.txt\n"
-        "written by $HOME\n"
+        "notes\n"
         "EOF\n");
   build_ok({"-t", "user:1"});
   Json config = inspect("user:1")["Config"];
   EXPECT_EQ(config.value("User", ""), "containeruser");
   EXPECT_EQ(config.value("WorkingDir", ""), "/srv/app/data");
   EXPECT_EQ(run_in("user:1",
-                   "cat /tmp/run-pwd /tmp/run-uid; id -u; pwd; stat -c '%n %u' /srv/app /srv/app/data mine notes.txt"),
+                   "cat /tmp/run-pwd /tmp/run-pwd2 /tmp/run-uid; id -u; pwd; stat -c '%n %u' /srv/app /srv/app/data mine notes.txt"),
             "/srv/app\n/srv/app/data\n1000\n1000\n/srv/app/data\n"
             "/srv/app 0\n/srv/app/data 1000\nmine 1000\nnotes.txt 1000\n");
 }
