@@ -69,6 +69,7 @@ PruneReport prune_cache(Root& root, bool all) {
       try {
         std::uint64_t bytes = workspace.snapshots.usage(*it).bytes;
         workspace.snapshots.remove(*it);
+        workspace.cache.forget_source_hashes(*it);
         report.reclaimed_bytes += bytes;
         ++report.snapshots;
         progress = true;

@@ -31,6 +31,15 @@ std::int64_t now() {
 
 std::string holder_of(const Digest& key) { return "build-cache:" + key.hex(); }
 
+constexpr std::string_view source_hashes_schema = R"sql(
+CREATE TABLE build_source_hashes (
+  key TEXT PRIMARY KEY,
+  chain TEXT NOT NULL,
+  digest TEXT NOT NULL
+);
+CREATE INDEX build_source_hashes_by_chain ON build_source_hashes(chain);
+)sql";
+
 CacheEntry read_entry(const Statement& row) {
   CacheEntry entry;
   entry.key = Digest::parse(row.text(0));
@@ -53,6 +62,24 @@ CacheEntry read_entry(const Statement& row) {
 
 BuildCache::BuildCache(ImageStore& images) : images_(images), db_(images.root().db()) {
   db_.ensure_schema("builder", 1, schema);
+  db_.ensure_schema("builder", 2, source_hashes_schema);
+}
+
+std::optional<Digest> BuildCache::source_hash(const Digest& key) {
+  auto row = db_.prepare("SELECT digest FROM build_source_hashes WHERE key = ?");
+  row.bind_all(key.str());
+  if (!row.step()) return std::nullopt;
+  return Digest::parse(row.text(0));
+}
+
+void BuildCache::record_source_hash(const Digest& key, const Digest& chain, const Digest& hash) {
+  db_.prepare("INSERT OR REPLACE INTO build_source_hashes (key, chain, digest) VALUES (?, ?, ?)")
+      .bind_all(key.str(), chain.str(), hash.str())
+      .run();
+}
+
+void BuildCache::forget_source_hashes(const std::string& chain) {
+  db_.prepare("DELETE FROM build_source_hashes WHERE chain = ?").bind_all(chain).run();
 }
 
 std::optional<CacheEntry> BuildCache::lookup(const Digest& key) {

@@ -44,6 +44,12 @@ class BuildCache {
   // Records (or replaces) an entry and holds its blob.
   void record(const CacheEntry& entry);
 
+  // Content hashes of what steps read from other stages and images,
+  // remembered per source chain so a cache hit mounts nothing.
+  std::optional<Digest> source_hash(const Digest& key);
+  void record_source_hash(const Digest& key, const Digest& chain, const Digest& hash);
+  void forget_source_hashes(const std::string& chain);
+
   std::vector<CacheEntry> list();
   // Removes entries and releases their blobs' holds.
   void remove(const std::vector<Digest>& keys);

@@ -31,11 +31,39 @@ Json history_entry(const Step& step, const StageOutput& out, bool empty) {
   return entry;
 }
 
-// A tree a step reads from another stage or an image, mounted read-only
-// for as long as the step runs.
-struct ForeignTree {
-  std::unique_ptr<ReadOnlyRoot> view;
-  std::unique_ptr<SourceTree> tree;
+// A tree a step reads from another stage or an image. It is mounted
+// read-only only when its files are needed: a cache hit needs only the
+// content hash of what the step reads, which is remembered per chain ID
+// (the chain names the filesystem's content exactly).
+class ForeignTree {
+ public:
+  ForeignTree(Workspace& workspace, LayerStack stack) : workspace_(workspace), stack_(std::move(stack)) {}
+
+  const SourceTree& tree() {
+    if (!tree_) {
+      view_ = std::make_unique<ReadOnlyRoot>(workspace_, stack_);
+      tree_ = std::make_unique<SourceTree>(view_->path());
+    }
+    return *tree_;
+  }
+
+  // The hash `compute` gives for `what` (the inputs of the hash, as JSON).
+  template <typename Compute>
+  Digest hash(const Json& what, const Compute& compute) {
+    Digest chain = stack_.chain();
+    std::vector<std::uint8_t> bytes = Json::to_cbor(Json{{"chain", chain.str()}, {"what", what}});
+    Digest memo = sha256_of(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (auto known = workspace_.cache.source_hash(memo)) return *known;
+    Digest digest = compute(tree());
+    workspace_.cache.record_source_hash(memo, chain, digest);
+    return digest;
+  }
+
+ private:
+  Workspace& workspace_;
+  LayerStack stack_;
+  std::unique_ptr<ReadOnlyRoot> view_;
+  std::unique_ptr<SourceTree> tree_;
 };
 
 class StageRunner {
@@ -104,8 +132,7 @@ class StageRunner {
   }
 
   // The tree a COPY --from or --mount from= reads.
-  ForeignTree foreign_tree(const StageRef& ref, const StageOutput& out) {
-    ForeignTree foreign;
+  std::unique_ptr<ForeignTree> foreign_tree(const StageRef& ref, const StageOutput& out) {
     LayerStack stack;
     if (ref.kind == StageRef::Kind::stage) {
       const auto& source = build_.outputs.at(ref.stage);
@@ -114,34 +141,35 @@ class StageRunner {
     } else if (ref.kind == StageRef::Kind::image) {
       stack = image_source(build_, workspace_, ref.image, out.platform, false).stack;
     }
-    foreign.view = std::make_unique<ReadOnlyRoot>(workspace_, stack);
-    foreign.tree = std::make_unique<SourceTree>(foreign.view->path());
-    return foreign;
+    return std::make_unique<ForeignTree>(workspace_, std::move(stack));
   }
 
   // Returns whether the step came from the cache.
   bool execute(const Step& step, StageOutput& out, int vertex) {
-    const SourceTree* copy_tree = nullptr;
-    ForeignTree copy_foreign;
+    std::unique_ptr<ForeignTree> copy_foreign;
     std::optional<Digest> sources;
     if (step.copy) {
       const CopyStep& copy = *step.copy;
-      if (copy.from == CopyStep::From::context) {
-        copy_tree = &build_.context;
-      } else {
+      if (copy.from != CopyStep::From::context) {
         StageRef ref;
         ref.kind = copy.from == CopyStep::From::stage ? StageRef::Kind::stage : StageRef::Kind::image;
         ref.stage = copy.stage;
         ref.image = copy.image;
         copy_foreign = foreign_tree(ref, out);
-        copy_tree = copy_foreign.tree.get();
       }
-      if (!copy.sources.empty()) sources = copy_sources_hash(*copy_tree, copy);
+      if (!copy.sources.empty()) {
+        if (copy_foreign) {
+          Json what = {{"copy", copy.sources}, {"excludes", copy.excludes}, {"ownership", copy.chown.empty()}};
+          sources = copy_foreign->hash(what, [&](const SourceTree& tree) { return *copy_sources_hash(tree, copy); });
+        } else {
+          sources = copy_sources_hash(build_.context, copy);
+        }
+      }
     }
-    std::vector<ForeignTree> mount_trees;
+    std::vector<std::unique_ptr<ForeignTree>> mount_trees;
     std::vector<ResolvedMount> mounts;
     std::vector<Digest> bind_hashes;
-    if (step.run) resolve_mounts(*step.run, out, mount_trees, mounts, bind_hashes);
+    if (step.run) hash_mounts(*step.run, out, mount_trees, bind_hashes);
 
     Digest key = step_cache_key(out.key, step, sources, bind_hashes);
     if (!build_.request.no_cache) {
@@ -161,12 +189,14 @@ class StageRunner {
     }
     WritableRoot root(workspace_, out.stack);
     if (step.run) {
+      resolve_mounts(*step.run, mount_trees, mounts);
       RunSettings settings;
       settings.network = build_.request.network;
       settings.output = [&](std::string_view text) { build_.reporter.output(vertex, text); };
       run_step(root, *step.run, mounts, settings);
     } else if (step.copy) {
-      copy_step(root.fd(), copy_tree, *step.copy, out.epoch);
+      const SourceTree* tree = copy_foreign ? &copy_foreign->tree() : &build_.context;
+      copy_step(root.fd(), tree, *step.copy, out.epoch);
     } else if (step.instruction.keyword == Keyword::workdir) {
       make_workdir(root.fd(), step.cache_input.value("path", "/"), step.cache_input.value("user", ""));
     }
@@ -189,40 +219,45 @@ class StageRunner {
     out.history.push_back(history_entry(step, out, !layer));
   }
 
-  void resolve_mounts(const RunStep& run, const StageOutput& out, std::vector<ForeignTree>& trees,
-                      std::vector<ResolvedMount>& mounts, std::vector<Digest>& bind_hashes) {
+  // The content hash of every bind mount's source, for the step's key; the
+  // trees of other stages and images are kept for resolve_mounts.
+  void hash_mounts(const RunStep& run, const StageOutput& out, std::vector<std::unique_ptr<ForeignTree>>& trees,
+                   std::vector<Digest>& bind_hashes) {
+    for (size_t i = 0; i < run.mounts.size(); ++i) {
+      const RunMount& mount = run.mounts[i];
+      trees.push_back(run.mount_sources[i] ? foreign_tree(*run.mount_sources[i], out) : nullptr);
+      if (mount.type == RunMount::Type::secret || mount.type == RunMount::Type::ssh) {
+        if (mount.required)
+          fail(ErrorKind::unsupported, "--mount type={} is required, but skiff build takes no secrets or ssh agents "
+               "yet", mount_type_name(mount.type));
+      }
+      if (mount.type != RunMount::Type::bind) continue;
+      auto compute = [&](const SourceTree& tree) {
+        std::string source = tree.resolve(mount.source);
+        if (!tree.stat(source)) fail(ErrorKind::not_found, "--mount source \"/{}\": not found", mount.source);
+        HashOptions options;
+        options.ownership = run.mount_sources[i].has_value();
+        return tree.content_hash({source}, options);
+      };
+      if (trees.back()) bind_hashes.push_back(trees.back()->hash({{"bind", mount.source}}, compute));
+      else bind_hashes.push_back(compute(build_.context));
+    }
+  }
+
+  // Where each mount's source is on the host, for the container.
+  void resolve_mounts(const RunStep& run, std::vector<std::unique_ptr<ForeignTree>>& trees,
+                      std::vector<ResolvedMount>& mounts) {
     for (size_t i = 0; i < run.mounts.size(); ++i) {
       const RunMount& mount = run.mounts[i];
       ResolvedMount resolved{mount, {}};
-      switch (mount.type) {
-        case RunMount::Type::bind: {
-          const SourceTree* tree = &build_.context;
-          if (run.mount_sources[i]) {
-            trees.push_back(foreign_tree(*run.mount_sources[i], out));
-            tree = trees.back().tree.get();
-          }
-          std::string source = tree->resolve(mount.source);
-          if (!tree->stat(source)) fail(ErrorKind::not_found, "--mount source \"/{}\": not found", mount.source);
-          resolved.source = source.empty() ? tree->root() : tree->root() / source;
-          HashOptions options;
-          options.ownership = run.mount_sources[i].has_value();
-          bind_hashes.push_back(tree->content_hash({source}, options));
-          break;
-        }
-        case RunMount::Type::cache: {
-          std::string id = mount.id.empty() ? mount.target : mount.id;
-          resolved.source = workspace_.root.cache_dir() / "build-mounts" / sha256_of(id).hex();
-          ensure_dir(resolved.source, 0755);
-          break;
-        }
-        case RunMount::Type::tmpfs:
-          break;
-        case RunMount::Type::secret:
-        case RunMount::Type::ssh:
-          if (mount.required)
-            fail(ErrorKind::unsupported, "--mount type={} is required, but skiff build takes no secrets or ssh agents "
-                 "yet", mount_type_name(mount.type));
-          break;
+      if (mount.type == RunMount::Type::bind) {
+        const SourceTree& tree = trees[i] ? trees[i]->tree() : build_.context;
+        std::string source = tree.resolve(mount.source);
+        resolved.source = source.empty() ? tree.root() : tree.root() / source;
+      } else if (mount.type == RunMount::Type::cache) {
+        std::string id = mount.id.empty() ? mount.target : mount.id;
+        resolved.source = workspace_.root.cache_dir() / "build-mounts" / sha256_of(id).hex();
+        ensure_dir(resolved.source, 0755);
       }
       mounts.push_back(std::move(resolved));
     }
