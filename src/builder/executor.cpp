@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "builder/dockerfile.h"
@@ -102,8 +103,8 @@ ImageRecord write_image(Build& build, Workspace& workspace, const StageOutput& t
     for (const auto& [key, value] : build.request.labels) labels[key] = value;
   }
   ImageRecord image = assemble_image_with_history(workspace.images, config, target.stack.layers, target.history, names);
-  build.reporter.output(vertex, fmt::format("writing image {}\n", image.id.str()));
-  for (const auto& name : names) build.reporter.output(vertex, fmt::format("naming to {}\n", name.str()));
+  build.reporter.detail(vertex, fmt::format("writing image {}", image.id.str()));
+  for (const auto& name : names) build.reporter.detail(vertex, fmt::format("naming to {}", name.str()));
   build.reporter.done(vertex);
   return image;
 }
@@ -129,16 +130,32 @@ BuildResult build(const std::filesystem::path& root, const Config& config, const
 
   Build build{root, config, request, reporter, plan_build(std::move(dockerfile), options),
               SourceTree::context(request.context, file), parse_epoch(request.build_args),
-              skiff::Platform::parse(options.target_platform.str()), {}, {}, {}, {}};
+              skiff::Platform::parse(options.target_platform.str()), {}, {}, {}, nullptr, {}, {}};
   for (const auto& warning : build.plan.dockerfile.warnings) reporter.message(warning);
   for (const auto& warning : build.plan.warnings) reporter.message(warning);
   build.outputs.resize(build.plan.stages.size());
+  build.exported.resize(build.plan.stages.size());
+  for (size_t s = build.plan.target;;) {
+    build.exported[s] = true;
+    const StagePlan& stage = build.plan.stages[s];
+    if (stage.base.kind != StageRef::Kind::stage) break;
+    s = stage.base.stage;
+  }
 
   Workspace workspace(root);
   remove_stale_build_roots(workspace);
   // No garbage collection while this build holds blobs no image names yet.
   auto lease = workspace.images.lease();
-  for (const auto& wave : build.plan.levels) build_wave(build, wave, workspace);
+  InterruptWatch interrupts;
+  build.interrupts = &interrupts;
+  try {
+    for (const auto& wave : build.plan.levels) build_wave(build, wave, workspace);
+  } catch (const Error& e) {
+    if (!interrupts.interrupted()) throw;
+    const char* name = sigabbrev_np(interrupts.signal());
+    fail(ErrorKind::unavailable, "build interrupted by SIG{}: its containers were stopped; no image was tagged",
+         name ? name : "?");
+  }
 
   BuildResult result;
   result.image = write_image(build, workspace, *build.outputs.at(build.plan.target), names);

@@ -12,6 +12,7 @@
 
 #include "builder/context.h"
 #include "builder/executor.h"
+#include "builder/interrupt.h"
 #include "builder/stages.h"
 #include "builder/workspace.h"
 #include "core/json.h"
@@ -40,9 +41,14 @@ struct Build {
   std::optional<std::int64_t> explicit_epoch;  // SOURCE_DATE_EPOCH build arg
   skiff::Platform default_platform;
 
+  // Stages whose layers end up in the image: the target and the stages it
+  // is FROM, transitively. The others only feed COPY --from and mounts.
+  std::vector<bool> exported;
+
   // Filled wave by wave; a stage only reads those of earlier waves.
   std::vector<std::optional<StageOutput>> outputs;
   std::atomic<bool> failed{false};  // another stage failed: stop at the next step
+  InterruptWatch* interrupts = nullptr;
   std::mutex mutex;                 // guards steps
   std::vector<StepOutcome> steps;
 };

@@ -1,5 +1,7 @@
 #include "builder/progress.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -55,6 +57,10 @@ void ConsoleReporter::finish() {
 }
 
 void ConsoleReporter::ticker() {
+  // Signals are for the build's own threads (interrupt.h), never this one.
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::unique_lock lock(mutex_);
   while (!finished_) {
     wake_.wait_for(lock, std::chrono::milliseconds(200));
@@ -107,6 +113,18 @@ void ConsoleReporter::output(int number, std::string_view text) {
     if (v.recent.size() > recent_lines) v.recent.erase(v.recent.begin());
   }
   v.partial.erase(0, start);
+}
+
+void ConsoleReporter::detail(int number, const std::string& text) {
+  if (mode_ == Mode::quiet) return;
+  std::lock_guard lock(mutex_);
+  Vertex& v = vertex(number);
+  if (mode_ == Mode::plain) {
+    fmt::print(stream_, "#{} {}\n", v.number, text);
+    std::fflush(stream_);
+    return;
+  }
+  v.details.push_back(text);
 }
 
 void ConsoleReporter::cached(int number) {
@@ -178,6 +196,7 @@ void ConsoleReporter::redraw_locked() {
     std::string name = fit(v.name, room);
     std::string gap(std::max<size_t>(1, columns - 1 - prefix.size() - name.size() - time.size()), ' ');
     lines.push_back(prefix + name + gap + time);
+    for (const auto& line : v.details) lines.push_back(fit(" => => " + line, columns - 1));
     if (running || v.state == State::failed) {
       std::vector<std::string> shown = v.recent;
       if (running && !v.partial.empty()) shown.push_back(v.partial);

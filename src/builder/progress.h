@@ -25,6 +25,9 @@ class BuildReporter {
   virtual int begin(const std::string& name) = 0;
   // Output of the vertex's process (any chunking).
   virtual void output(int vertex, std::string_view text) = 0;
+  // A line about the vertex that stays shown after it is done ("writing
+  // image sha256:…"), unlike output.
+  virtual void detail(int vertex, const std::string& text) = 0;
   virtual void cached(int vertex) = 0;
   virtual void done(int vertex) = 0;
   virtual void failed(int vertex, const std::string& error) = 0;
@@ -37,6 +40,7 @@ class SilentReporter final : public BuildReporter {
  public:
   int begin(const std::string&) override { return ++count_; }
   void output(int, std::string_view) override {}
+  void detail(int, const std::string&) override {}
   void cached(int) override {}
   void done(int) override {}
   void failed(int, const std::string&) override {}
@@ -57,6 +61,7 @@ class ConsoleReporter final : public BuildReporter {
 
   int begin(const std::string& name) override;
   void output(int vertex, std::string_view text) override;
+  void detail(int vertex, const std::string& text) override;
   void cached(int vertex) override;
   void done(int vertex) override;
   void failed(int vertex, const std::string& error) override;
@@ -76,6 +81,7 @@ class ConsoleReporter final : public BuildReporter {
     double seconds = 0;
     std::string partial;              // output after the last newline (plain)
     std::vector<std::string> recent;  // the last lines of output (tty)
+    std::vector<std::string> details;
   };
   Vertex& vertex(int number);
   void print_plain_lines(Vertex& v, std::string_view text);

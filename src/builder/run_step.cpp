@@ -9,6 +9,7 @@
 #include "container/spec.h"
 #include "container/user.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/resolve.h"
 #include "core/strings.h"
 #include "runtime/runtime.h"
@@ -146,18 +147,22 @@ void run_step(WritableRoot& root, const RunStep& step, const std::vector<Resolve
   runtime::Runtime runtime;
   runtime::ExitStatus status;
   std::string failure;
+  if (settings.track) settings.track(run.id, true);
   try {
     status = runtime.run(run);
   } catch (const runtime::ExecError& e) {
     status.exit_code = e.exit_code();
     failure = e.what();
   } catch (...) {
+    if (settings.track) settings.track(run.id, false);
     output.write.reset();
     relay.join();
     throw;
   }
+  if (settings.track) settings.track(run.id, false);
   output.write.reset();  // the container's copies are gone with its processes
   relay.join();
+  log::debug("build root {}: {} exited with {}", root.key(), step.argv.empty() ? "" : step.argv.front(), status.exit_code);
 
   std::string command = join(step.argv, " ");
   if (!failure.empty()) {

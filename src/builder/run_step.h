@@ -25,6 +25,9 @@ struct RunSettings {
   std::string network = "host";  // the build's --network, used when the step names none
   // Receives the process's stdout and stderr as they come.
   std::function<void(std::string_view)> output;
+  // Told the container's ID before it starts (true) and after it ended
+  // (false), so an interrupted build can kill what runs.
+  std::function<void(const std::string& id, bool running)> track;
 };
 
 // Runs the step in `root`. Throws invalid_argument with docker's wording

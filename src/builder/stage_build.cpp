@@ -98,6 +98,8 @@ class StageRunner {
 
     size_t number = 1;
     for (const auto& step : steps) {
+      if (build_.interrupts && build_.interrupts->interrupted())
+        fail(ErrorKind::unavailable, "build interrupted by signal {}", build_.interrupts->signal());
       if (build_.failed) fail(ErrorKind::internal, "stopped: another stage failed");
       if (!step.layer) {
         out.history.push_back(history_entry(step, out, true));
@@ -193,6 +195,8 @@ class StageRunner {
       RunSettings settings;
       settings.network = build_.request.network;
       settings.output = [&](std::string_view text) { build_.reporter.output(vertex, text); };
+      if (build_.interrupts)
+        settings.track = [&](const std::string& id, bool running) { build_.interrupts->track(id, running); };
       run_step(root, *step.run, mounts, settings);
     } else if (step.copy) {
       const SourceTree* tree = copy_foreign ? &copy_foreign->tree() : &build_.context;
@@ -200,7 +204,11 @@ class StageRunner {
     } else if (step.instruction.keyword == Keyword::workdir) {
       make_workdir(root.fd(), step.cache_input.value("path", "/"), step.cache_input.value("user", ""));
     }
-    std::optional<AssembledLayer> layer = root.commit(out.stack, out.epoch, step.created_by);
+    // Layers that go into the image are gzip, which every registry and
+    // engine reads; a stage that only feeds COPY --from keeps its layers in
+    // the store, where zstd makes them several times faster.
+    auto compression = build_.exported.at(stage_) ? snapshot::Compression::gzip : snapshot::Compression::zstd;
+    std::optional<AssembledLayer> layer = root.commit(out.stack, out.epoch, step.created_by, compression);
     CacheEntry entry;
     entry.key = key;
     entry.description = step.created_by;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <functional>
 
@@ -237,15 +238,21 @@ void WritableRoot::remove_stubs() {
 }
 
 std::optional<AssembledLayer> WritableRoot::commit(const LayerStack& parent, std::int64_t epoch,
-                                                   const std::string& created_by) {
+                                                   const std::string& created_by,
+                                                   snapshot::Compression compression) {
+  auto started = std::chrono::steady_clock::now();
+  auto elapsed_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  };
   fd_.reset();
   mount_.unmount();
   remove_stubs();
   clamp_mtimes(open_directory(workspace_.snapshots.fs_path(key_)).get(), epoch);
+  log::debug("build root {}: unmounted and cleaned in {} ms", key_, elapsed_ms());
   auto lease = workspace_.images.lease();
   auto writer = workspace_.images.content().writer();
   snapshot::DiffOptions options;
-  options.compression = snapshot::Compression::gzip;
+  options.compression = compression;
   options.source_date_epoch = epoch;
   snapshot::LayerInfo info = workspace_.snapshots.diff(key_, *writer, options);
   if (info.entries == 0) {
@@ -254,6 +261,8 @@ std::optional<AssembledLayer> WritableRoot::commit(const LayerStack& parent, std
   }
   writer->close();
   Digest blob = writer->commit();
+  log::debug("build root {}: layer {} ({} entries, {} bytes as tar, {} compressed) after {} ms", key_, blob.short_hex(),
+             info.entries, info.tar_size, info.size, elapsed_ms());
   Digest chain = snapshot::chain_id(parent.chain(), info.diff_id);
   auto& snapshots = workspace_.snapshots;
   bool exists = snapshots.stat(chain.str()).has_value();

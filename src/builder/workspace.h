@@ -71,9 +71,11 @@ class WritableRoot {
   // creating the stub copied up, are dropped again when left unchanged.
   void add_stubs(const std::vector<std::string>& absent_paths);
 
-  // Unmounts, and turns the changes into a layer blob and a committed
-  // snapshot (named by its chain ID). nullopt when nothing changed.
-  std::optional<AssembledLayer> commit(const LayerStack& parent, std::int64_t epoch, const std::string& created_by);
+  // Unmounts, and turns the changes into a layer blob (compressed as
+  // asked) and a committed snapshot (named by its chain ID). nullopt when
+  // nothing changed.
+  std::optional<AssembledLayer> commit(const LayerStack& parent, std::int64_t epoch, const std::string& created_by,
+                                       snapshot::Compression compression);
 
  private:
   void remove_stubs();

@@ -1,0 +1,83 @@
+#include "builder/interrupt.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "runtime/runtime.h"
+
+namespace skiff::builder {
+
+namespace {
+
+sigset_t watched() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+  return set;
+}
+
+}  // namespace
+
+InterruptWatch::InterruptWatch() {
+  sigset_t set = watched();
+  if (::pthread_sigmask(SIG_BLOCK, &set, &saved_) != 0) fail_errno("block signals");
+  signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  stop_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!signals_ || !stop_) {
+    ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+    fail_errno("watch signals");
+  }
+  thread_ = std::thread([this] { watch(); });
+}
+
+InterruptWatch::~InterruptWatch() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(stop_.get(), &one, sizeof one);
+  thread_.join();
+  ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+}
+
+void InterruptWatch::track(const std::string& id, bool running) {
+  std::lock_guard lock(mutex_);
+  if (running) running_.insert(id);
+  else running_.erase(id);
+  if (running && signal_) {
+    // Interrupted before this one could start: it is killed as soon as it runs.
+    running_.erase(id);
+    fail(ErrorKind::unavailable, "build interrupted by signal {}", signal_.load());
+  }
+}
+
+void InterruptWatch::watch() {
+  for (;;) {
+    pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents) return;
+    signalfd_siginfo info;
+    if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
+    signal_ = static_cast<int>(info.ssi_signo);
+    std::set<std::string> victims;
+    {
+      std::lock_guard lock(mutex_);
+      victims = running_;
+    }
+    runtime::Runtime runtime;
+    for (const auto& id : victims) {
+      try {
+        runtime.kill(id, SIGKILL, true);
+      } catch (const Error& e) {
+        log::debug("interrupt: kill {}: {}", id, e.what());
+      }
+    }
+  }
+}
+
+}  // namespace skiff::builder
