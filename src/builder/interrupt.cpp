@@ -56,14 +56,18 @@ void InterruptWatch::track(const std::string& id, bool running) {
 void InterruptWatch::watch() {
   for (;;) {
     pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
+    // Once interrupted, keep killing: a container that was still being
+    // created a moment ago may run now.
+    int ready = ::poll(fds, 2, signal_ ? 100 : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (fds[1].revents) return;
     signalfd_siginfo info;
-    if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
-    signal_ = static_cast<int>(info.ssi_signo);
+    if (fds[0].revents && ::read(signals_.get(), &info, sizeof info) == sizeof info)
+      signal_ = static_cast<int>(info.ssi_signo);
+    if (!signal_) continue;
     std::set<std::string> victims;
     {
       std::lock_guard lock(mutex_);

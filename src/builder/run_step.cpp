@@ -10,6 +10,7 @@
 #include "container/user.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/pipe.h"
 #include "core/resolve.h"
 #include "core/strings.h"
 #include "runtime/runtime.h"
@@ -22,16 +23,6 @@ namespace {
 // The hostname every RUN sees: the same on every build, so a step that
 // records it stays reproducible.
 constexpr const char* build_hostname = "skiff-build";
-
-struct Pipe {
-  UniqueFd read, write;
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) fail_errno("pipe");
-    read.reset(fds[0]);
-    write.reset(fds[1]);
-  }
-};
 
 std::string absolute_target(const std::string& target, const std::string& workdir) {
   if (!target.empty() && target[0] == '/') return target;
@@ -135,33 +126,44 @@ void run_step(WritableRoot& root, const RunStep& step, const std::vector<Resolve
   run.forward_signals = false;  // stages run in parallel threads; the build handles signals itself
   run.relay_terminal = false;
 
-  std::thread relay([&] {
-    char buffer[16384];
-    for (;;) {
-      ssize_t n = ::read(output.read.get(), buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      if (settings.output) settings.output(std::string_view(buffer, static_cast<size_t>(n)));
-    }
-  });
   runtime::Runtime runtime;
   runtime::ExitStatus status;
   std::string failure;
-  if (settings.track) settings.track(run.id, true);
-  try {
-    status = runtime.run(run);
-  } catch (const runtime::ExecError& e) {
-    status.exit_code = e.exit_code();
-    failure = e.what();
-  } catch (...) {
-    if (settings.track) settings.track(run.id, false);
-    output.write.reset();
-    relay.join();
-    throw;
+  if (settings.track) settings.track(run.id, true);  // may refuse: the build was interrupted
+  struct Untrack {
+    const RunSettings& settings;
+    const std::string& id;
+    ~Untrack() {
+      if (settings.track) settings.track(id, false);
+    }
+  } untrack{settings, run.id};
+  {
+    std::thread relay([&] {
+      char buffer[16384];
+      for (;;) {
+        ssize_t n = ::read(output.read.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (settings.output) settings.output(std::string_view(buffer, static_cast<size_t>(n)));
+      }
+    });
+    // The relay ends when the last writer is gone: ours here, the
+    // container's with its processes.
+    struct Join {
+      std::thread& thread;
+      UniqueFd& writer;
+      ~Join() {
+        writer.reset();
+        thread.join();
+      }
+    } joiner{relay, output.write};
+    try {
+      status = runtime.run(run);
+    } catch (const runtime::ExecError& e) {
+      status.exit_code = e.exit_code();
+      failure = e.what();
+    }
   }
-  if (settings.track) settings.track(run.id, false);
-  output.write.reset();  // the container's copies are gone with its processes
-  relay.join();
   log::debug("build root {}: {} exited with {}", root.key(), step.argv.empty() ? "" : step.argv.front(), status.exit_code);
 
   std::string command = join(step.argv, " ");

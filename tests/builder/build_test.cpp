@@ -4,7 +4,16 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
 #include "builder/build_fixture.h"
+#include "core/pipe.h"
 
 namespace skiff::test {
 
@@ -41,14 +50,15 @@ TEST_F(BuildTest, TargetSkipsStagesItDoesNotNeed) {
 TEST_F(BuildTest, ChangedFileRerunsExactlyTheStepsFromItOn) {
   write("a.txt", "a1\n");
   write("b.txt", "b1\n");
-  write("Dockerfile",
-        "FROM busybox:test\n"
-        "RUN echo one > /one\n"
-        "COPY a.txt /a.txt\n"
-        "RUN cat /a.txt > /a.copy\n"
-        "ENV STAGE=two\n"
-        "COPY b.txt /b.txt\n"
-        "RUN cat /b.txt > /b.copy\n");
+  const std::string dockerfile =
+      "FROM busybox:test\n"
+      "RUN echo one > /one\n"
+      "COPY a.txt /a.txt\n"
+      "RUN cat /a.txt > /a.copy\n"
+      "ENV STAGE=two\n"
+      "COPY b.txt /b.txt\n"
+      "RUN cat /b.txt > /b.copy\n";
+  write("Dockerfile", dockerfile);
   const std::vector<std::string> layer_steps = {"RUN echo one > /one", "COPY a.txt /a.txt", "RUN cat /a.txt > /a.copy",
                                                 "COPY b.txt /b.txt", "RUN cat /b.txt > /b.copy"};
   auto states = [&](const std::vector<StepLine>& steps) {
@@ -77,15 +87,7 @@ TEST_F(BuildTest, ChangedFileRerunsExactlyTheStepsFromItOn) {
   EXPECT_EQ(run_in("cached:3", "cat /a.copy /b.copy"), "a2\nb2\n");
 
   // A config-only change re-runs nothing; --no-cache re-runs everything.
-  write("Dockerfile",
-        "FROM busybox:test\n"
-        "RUN echo one > /one\n"
-        "COPY a.txt /a.txt\n"
-        "RUN cat /a.txt > /a.copy\n"
-        "ENV STAGE=two\n"
-        "COPY b.txt /b.txt\n"
-        "RUN cat /b.txt > /b.copy\n"
-        "LABEL changed=yes\n");
+  write("Dockerfile", dockerfile + "LABEL changed=yes\n");
   build_ok({}, &steps);
   EXPECT_EQ(states(steps), V({"CACHED", "CACHED", "CACHED", "CACHED", "CACHED"}));
   build_ok({"--no-cache"}, &steps);
@@ -342,6 +344,52 @@ TEST_F(BuildTest, BuilderPruneReclaimsWhatNoImageUses) {
   EXPECT_EQ(run_in("pruned:1", "cat /result"), "result\n");  // the image keeps its layers
   build_ok({}, &steps);
   EXPECT_EQ(state_of(steps, "COPY --from=build /result /result"), "DONE");
+}
+
+TEST_F(BuildTest, InterruptStopsTheRunAndLeavesNothingBehind) {
+  // The command's text does not contain what it prints: seeing "running"
+  // means the process runs.
+  write("Dockerfile", "FROM busybox:test\nRUN echo run\"\"ning; sleep 120; echo finished > /never\n");
+  Pipe err;
+  std::string root = cli.root().string(), ctx = context().string(), binary = skiff_binary().string();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(err.write.get(), STDERR_FILENO);
+    ::setenv("SKIFF_CONFIG", "/nonexistent", 1);
+    ::execl(binary.c_str(), binary.c_str(), "--root", root.c_str(), "build", "--progress", "plain", ctx.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  err.write.reset();
+  std::string log;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (log.find(" running") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{err.read.get(), POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    char buffer[4096];
+    ssize_t n = ::read(err.read.get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    log.append(buffer, static_cast<size_t>(n));
+  }
+  ASSERT_NE(log.find(" running"), std::string::npos) << log;
+  ::kill(pid, SIGINT);
+  for (char buffer[4096];;) {
+    ssize_t n = ::read(err.read.get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    log.append(buffer, static_cast<size_t>(n));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(log.find("skiff: build interrupted by SIGINT: its containers were stopped; no image was tagged"),
+            std::string::npos)
+      << log;
+  std::string mounts = read_file("/proc/self/mountinfo");
+  EXPECT_EQ(mounts.find(root), std::string::npos) << "a build root is still mounted";
+  EXPECT_TRUE(std::filesystem::is_empty(cli.root() / "tmp"));
+  auto snapshots = cli.ok({"snapshot", "ls"});
+  EXPECT_EQ(snapshots.find("build-"), std::string::npos) << snapshots;
 }
 
 }  // namespace skiff::test
