@@ -14,6 +14,7 @@
 
 #include "builder/build_fixture.h"
 #include "core/pipe.h"
+#include "support/registry.h"
 
 namespace skiff::test {
 
@@ -344,6 +345,27 @@ TEST_F(BuildTest, BuilderPruneReclaimsWhatNoImageUses) {
   EXPECT_EQ(run_in("pruned:1", "cat /result"), "result\n");  // the image keeps its layers
   build_ok({}, &steps);
   EXPECT_EQ(state_of(steps, "COPY --from=build /result /result"), "DONE");
+}
+
+TEST_F(BuildTest, ImagesMissingFromTheStoreArePulled) {
+  TestRegistry registry;
+  TestImage other;
+  other.name = "other:test";
+  other.files = {{"/data/pulled.txt", "pulled for COPY --from\n"}};
+  add_busybox_image(cli.root(), other);
+  for (const char* name : {"busybox:test", "other:test"}) {
+    std::string remote = registry.ref(std::string(name).substr(0, std::string(name).find(':'))) + ":1";
+    cli.ok({"tag", name, remote});
+    cli.ok({"push", remote});
+  }
+  SkiffCli fresh;  // a store that has neither image
+  write("Dockerfile", "FROM " + registry.ref("busybox") + ":1\nCOPY --from=" + registry.ref("other") +
+                          ":1 /data/pulled.txt /\nRUN cat /pulled.txt > /seen\n");
+  auto built = fresh.run({"build", "--progress", "plain", "-t", "pulled:1", context().string()});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  auto steps = parse_steps(built.err);
+  EXPECT_EQ(state_of(steps, "pull " + registry.ref("busybox") + ":1"), "DONE") << built.err;
+  EXPECT_EQ(fresh.ok({"run", "--rm", "pulled:1", "cat", "/seen"}), "pulled for COPY --from\n");
 }
 
 TEST_F(BuildTest, InterruptStopsTheRunAndLeavesNothingBehind) {
