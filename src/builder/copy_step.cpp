@@ -283,7 +283,7 @@ void copy_step(int root_fd, const SourceTree* tree, const CopyStep& step, std::i
   std::string destination = root_relative(step.destination);
   bool into_directory = step.destination.ends_with("/") || copier.is_directory(destination);
   size_t count = sources.size() + step.inline_sources.size();
-  if (count > 1 && !into_directory)
+  if (count > 1 && !into_directory && !step.parents)
     fail(ErrorKind::invalid_argument, "when using {} with more than one source file, the destination must be a "
          "directory and end with a /", step.add ? "ADD" : "COPY");
 
@@ -296,8 +296,10 @@ void copy_step(int root_fd, const SourceTree* tree, const CopyStep& step, std::i
     std::string real = tree->resolve(source);  // a source that is a symlink is followed
     auto entry = tree->stat(real);
     if (!entry) fail(ErrorKind::not_found, "\"/{}\": not found", source);
+    // --parents keeps the source's path below the destination.
+    std::string below = step.parents ? join_relative(destination, source) : destination;
     if (entry->type == TreeEntry::Type::directory) {
-      copier.copy_directory(*tree, real, destination);
+      copier.copy_directory(*tree, real, below);
       continue;
     }
     bool unpack = step.add && step.from == CopyStep::From::context && step.unpack.value_or(tree->is_archive(real));
@@ -305,7 +307,9 @@ void copy_step(int root_fd, const SourceTree* tree, const CopyStep& step, std::i
       copier.extract(*tree, real, destination);
       continue;
     }
-    std::string target = into_directory ? join_relative(destination, base_name(source)) : destination;
+    std::string target = step.parents         ? below
+                         : into_directory     ? join_relative(destination, base_name(source))
+                                              : destination;
     copier.make_directories(parent_of(target));
     copier.copy_entry(*tree, real, target);
   }

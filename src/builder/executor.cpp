@@ -116,8 +116,8 @@ BuildResult build(const std::filesystem::path& root, const Config& config, const
   // Everything that can be wrong with the request is found before the
   // store is opened.
   check_request(request);
-  auto file = std::filesystem::absolute(dockerfile_path(request));
-  auto text = read_file_if_exists(file);
+  auto file = std::filesystem::absolute(request.dockerfile_text ? request.context / "Dockerfile" : dockerfile_path(request));
+  auto text = request.dockerfile_text ? request.dockerfile_text : read_file_if_exists(file);
   if (!text) fail(ErrorKind::not_found, "failed to read dockerfile: open {}: no such file", file.string());
   Dockerfile dockerfile = parse_dockerfile(*text, file.filename().string());
 

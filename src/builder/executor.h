@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ namespace skiff::builder {
 struct BuildRequest {
   std::filesystem::path context;     // the build context directory
   std::filesystem::path dockerfile;  // "" : CONTEXT/Dockerfile; relative paths are from the current directory
+  std::optional<std::string> dockerfile_text;  // -f -: the Dockerfile itself (read from stdin)
   std::vector<std::string> tags;     // -t NAME[:TAG]
   std::map<std::string, std::string> build_args;
   std::string target;                // --target

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -50,7 +52,7 @@ void add_build_command(CLI::App& app, Context& context) {
   static std::string file, target, network = "host", platform, iidfile, progress = "auto", context_dir;
   static bool no_cache = false, quiet = false;
   cmd->add_option("-t,--tag", tags, "Name and optionally a tag (NAME[:TAG]); repeatable");
-  cmd->add_option("-f,--file", file, "The Dockerfile (default: CONTEXT/Dockerfile)");
+  cmd->add_option("-f,--file", file, "The Dockerfile (default: CONTEXT/Dockerfile; - reads it from stdin)");
   cmd->add_option("--build-arg", build_args, "Set a build-time variable (K=V, or K to take it from the environment)");
   cmd->add_option("--target", target, "The stage to build (default: the last)");
   cmd->add_option("--label", labels, "Set a label on the image (K=V); repeatable");
@@ -65,7 +67,11 @@ void add_build_command(CLI::App& app, Context& context) {
   cmd->callback([&context] {
     builder::BuildRequest request;
     request.context = context_dir;
-    request.dockerfile = file;
+    if (file == "-") {
+      request.dockerfile_text = std::string(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      request.dockerfile = file;
+    }
     request.tags = tags;
     request.target = target;
     request.no_cache = no_cache;

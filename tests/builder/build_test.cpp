@@ -347,6 +347,21 @@ TEST_F(BuildTest, BuilderPruneReclaimsWhatNoImageUses) {
   EXPECT_EQ(state_of(steps, "COPY --from=build /result /result"), "DONE");
 }
 
+TEST_F(BuildTest, DockerfileFromStdinWithLabelsAndParents) {
+  write("src/a/x.txt", "x\n");
+  write("src/b/y.txt", "y\n");
+  CommandOptions options;
+  options.input = "FROM busybox:test\nCOPY --parents src/a/x.txt src/b/*.txt /out/\nLABEL from=dockerfile\n";
+  auto built = cli.run({"build", "-q", "-f", "-", "-t", "stdin:1", "--label", "team=build", "--label", "from=flag",
+                        context().string()},
+                       options);
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  EXPECT_EQ(run_in("stdin:1", "cd /out && find . -type f | sort"), "./src/a/x.txt\n./src/b/y.txt\n");
+  Json labels = inspect("stdin:1")["Config"]["Labels"];
+  EXPECT_EQ(labels.value("team", ""), "build");
+  EXPECT_EQ(labels.value("from", ""), "flag");  // --label wins over LABEL, as in docker
+}
+
 TEST_F(BuildTest, ImagesMissingFromTheStoreArePulled) {
   TestRegistry registry;
   TestImage other;
