@@ -97,7 +97,9 @@ class StageRunner {
     build_.reporter.done(from_vertex);
 
     size_t number = 1;
-    for (const auto& step : steps) {
+    size_t trigger_count = evaluator->triggers().size();
+    for (size_t index = 0; index < steps.size(); ++index) {
+      const Step& step = steps[index];
       if (build_.interrupts && build_.interrupts->interrupted())
         fail(ErrorKind::unavailable, "build interrupted by signal {}", build_.interrupts->signal());
       if (build_.failed) fail(ErrorKind::internal, "stopped: another stage failed");
@@ -116,6 +118,11 @@ class StageRunner {
         build_.steps.push_back({name, cached});
       } catch (const Error& e) {
         build_.reporter.failed(vertex, e.what());
+        if (index < trigger_count) {
+          // A trigger has no line of its own: it comes with the FROM.
+          fail(e.kind(), "{}:{}: ONBUILD {} (a trigger of the base image): {}", build_.plan.dockerfile.file_name,
+               stage.from_instruction.lines.first, short_text(step.instruction.text, 80), e.what());
+        }
         fail_at(step.instruction, e);
       }
     }

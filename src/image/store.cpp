@@ -349,13 +349,6 @@ void ImageStore::release(std::string_view holder) {
   root_.db().prepare("DELETE FROM blob_holds WHERE holder = ?").bind_all(holder).run();
 }
 
-bool ImageStore::referenced(const Digest& blob) {
-  auto s = root_.db().prepare(
-      "SELECT 1 FROM image_blobs WHERE digest = ?1 UNION ALL SELECT 1 FROM blob_holds WHERE digest = ?1 LIMIT 1");
-  s.bind_all(blob.str());
-  return s.step();
-}
-
 void ImageStore::set_unpacked_size(const Digest& layer, std::uint64_t size) {
   root_.db()
       .prepare("INSERT INTO layer_sizes (digest, unpacked_size) VALUES (?, ?) "

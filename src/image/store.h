@@ -75,8 +75,6 @@ class ImageStore {
   // for as long as their holder (e.g. a build cache entry) wants them.
   void hold(std::string_view holder, const Digest& blob);
   void release(std::string_view holder);
-  // Whether any image or hold references the blob.
-  bool referenced(const Digest& blob);
 
   // Deletes blobs no image or hold references; returns them. Skipped
   // (empty) while a writer holds a lease.

@@ -64,7 +64,7 @@ std::string BuildTest::build_ok(const std::vector<std::string>& args, std::vecto
   return id;
 }
 
-std::string BuildTest::state_of(const std::vector<StepLine>& steps, const std::string& text) {
+std::string state_of(const std::vector<StepLine>& steps, const std::string& text) {
   for (const auto& step : steps)
     if (step.text == text) return step.state;
   return "";

@@ -25,6 +25,8 @@ struct StepLine {
 
 // The vertices of a plain progress log, in order of appearance.
 std::vector<StepLine> parse_steps(const std::string& log);
+// The state of the step whose text is `text` in `steps` ("" if absent).
+std::string state_of(const std::vector<StepLine>& steps, const std::string& text);
 
 class BuildTest : public ::testing::Test {
  protected:
@@ -38,8 +40,6 @@ class BuildTest : public ::testing::Test {
   CommandResult build(const std::vector<std::string>& args = {});
   // The same, expecting success; returns the image ID (from --iidfile).
   std::string build_ok(const std::vector<std::string>& args = {}, std::vector<StepLine>* steps = nullptr);
-  // The state of the layer step whose text is `text` in `steps` ("" if absent).
-  static std::string state_of(const std::vector<StepLine>& steps, const std::string& text);
 
   // skiff run --rm IMAGE sh -c SCRIPT; its stdout (expects exit 0).
   std::string run_in(const std::string& image, const std::string& script);

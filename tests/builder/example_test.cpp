@@ -19,7 +19,7 @@ TEST(BuildExampleTest, HelloBuildsOnCoreAndRunsOnNano) {
   auto built = cli.run({"build", "--progress", "plain", "-t", "hello", example.string()});
   ASSERT_EQ(built.exit_code, 0) << built.err;
   auto steps = parse_steps(built.err);
-  EXPECT_EQ(BuildTest::state_of(steps, "COPY --from=build /src/hello /app/hello"), "DONE") << built.err;
+  EXPECT_EQ(state_of(steps, "COPY --from=build /src/hello /app/hello"), "DONE") << built.err;
 
   auto ran = cli.run({"run", "--rm", "hello"});
   ASSERT_EQ(ran.exit_code, 0) << ran.err;
@@ -30,8 +30,11 @@ TEST(BuildExampleTest, HelloBuildsOnCoreAndRunsOnNano) {
   // Rebuilt unchanged, every step comes from the cache and the image is the same.
   auto again = cli.run({"build", "--progress", "plain", "-t", "hello", example.string()});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  for (const auto& step : parse_steps(again.err))
-    if (step.text.starts_with("RUN") || step.text.starts_with("COPY")) EXPECT_EQ(step.state, "CACHED") << step.name;
+  for (const auto& step : parse_steps(again.err)) {
+    if (step.text.starts_with("RUN") || step.text.starts_with("COPY")) {
+      EXPECT_EQ(step.state, "CACHED") << step.name;
+    }
+  }
 }
 
 }  // namespace skiff::test
