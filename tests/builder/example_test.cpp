@@ -9,6 +9,9 @@ namespace skiff::test {
 TEST(BuildExampleTest, HelloBuildsOnCoreAndRunsOnNano) {
   if (!running_as_root()) GTEST_SKIP() << "builds mount overlays and run containers: run the tests as root";
   SkiffCli cli;
+  // The store's cache (apt lists, .deb files) outlives the test's store.
+  ensure_dir(SKIFF_TEST_CACHE_DIR);
+  std::filesystem::create_directory_symlink(SKIFF_TEST_CACHE_DIR, cli.root() / "cache");
   auto nano = cli.run({"base", "build", "-q", "nano"});
   if (nano.exit_code != 0) GTEST_SKIP() << "nano cannot be built here: " << nano.err;
   auto core = cli.run({"base", "build", "-q", "core"});
