@@ -227,6 +227,14 @@ TEST_F(BuildTest, HeredocsRunAndCopy) {
             "first\nsecond\nscript /dev/pipes/EOT\nhello skiff\nhello $WHO\n");
 }
 
+TEST_F(BuildTest, ShellChangesHowRunRuns) {
+  write("Dockerfile", "FROM busybox:test\nSHELL [\"/bin/sh\", \"-xc\"]\nRUN echo traced > /t\n");
+  auto built = build({"-t", "shell:1"});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  EXPECT_NE(built.err.find("+ echo traced"), std::string::npos) << built.err;
+  EXPECT_EQ(inspect("shell:1")["Config"]["Shell"], Json({"/bin/sh", "-xc"}));
+}
+
 TEST_F(BuildTest, BuildArgsReachRunAndKeyTheCache) {
   write("Dockerfile",
         "ARG BASE=busybox:test\n"
