@@ -82,6 +82,7 @@ void build_wave(Build& build, const std::vector<size_t>& wave, Workspace& main) 
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
         build.failed = true;
+        if (build.interrupts) build.interrupts->kill_running();
       }
     });
   }

@@ -46,10 +46,10 @@ void InterruptWatch::track(const std::string& id, bool running) {
   std::lock_guard lock(mutex_);
   if (running) running_.insert(id);
   else running_.erase(id);
-  if (running && signal_) {
-    // Interrupted before this one could start: it is killed as soon as it runs.
+  if (running && stopping_) {
+    // Interrupted before this one could start: it does not start.
     running_.erase(id);
-    fail(ErrorKind::unavailable, "build interrupted by signal {}", signal_.load());
+    fail(ErrorKind::unavailable, "build stopped before this step could start");
   }
 }
 
@@ -68,18 +68,23 @@ void InterruptWatch::watch() {
     if (fds[0].revents && ::read(signals_.get(), &info, sizeof info) == sizeof info)
       signal_ = static_cast<int>(info.ssi_signo);
     if (!signal_) continue;
-    std::set<std::string> victims;
-    {
-      std::lock_guard lock(mutex_);
-      victims = running_;
-    }
-    runtime::Runtime runtime;
-    for (const auto& id : victims) {
-      try {
-        runtime.kill(id, SIGKILL, true);
-      } catch (const Error& e) {
-        log::debug("interrupt: kill {}: {}", id, e.what());
-      }
+    kill_running();
+  }
+}
+
+void InterruptWatch::kill_running() {
+  std::set<std::string> victims;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    victims = running_;
+  }
+  runtime::Runtime runtime;
+  for (const auto& id : victims) {
+    try {
+      runtime.kill(id, SIGKILL, true);
+    } catch (const Error& e) {
+      log::debug("kill build container {}: {}", id, e.what());
     }
   }
 }

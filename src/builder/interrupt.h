@@ -26,6 +26,9 @@ class InterruptWatch {
 
   // A RUN container started (true) or ended (false).
   void track(const std::string& id, bool running);
+  // Kills the running containers now (a parallel stage failed: the build
+  // is lost, do not wait for the others' steps to end).
+  void kill_running();
   bool interrupted() const { return signal_ != 0; }
   int signal() const { return signal_; }
 
@@ -38,6 +41,7 @@ class InterruptWatch {
   std::mutex mutex_;
   std::set<std::string> running_;
   std::atomic<int> signal_{0};
+  std::atomic<bool> stopping_{false};  // no new container may start
   std::thread thread_;
 };
 
