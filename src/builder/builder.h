@@ -1,6 +1,7 @@
 // skiff build's front end: everything about a build that needs no
-// container, no snapshot and no store. The executor (RUN in containers,
-// COPY into snapshots, layer commits) is built on top of it:
+// container, no snapshot and no store. The executor (executor.h: RUN in
+// containers, COPY into snapshots, layer commits, the cache in the store)
+// is built on top of it, in the library skiff_builder_executor:
 //
 //   Dockerfile df = parse_dockerfile(text, "Dockerfile");          dockerfile.h
 //   BuildPlan plan = plan_build(df, options);                      stages.h

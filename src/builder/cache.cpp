@@ -24,6 +24,10 @@ Digest scratch_base_key(const Platform& platform) {
   return key_of({{"version", 1}, {"base", "scratch"}, {"platform", platform.str()}});
 }
 
+Digest epoch_base_key(const Digest& base, std::int64_t source_date_epoch) {
+  return key_of({{"version", 1}, {"base", base.str()}, {"source_date_epoch", source_date_epoch}});
+}
+
 size_t bind_mount_count(const Step& step) {
   if (!step.run) return 0;
   size_t count = 0;

@@ -23,6 +23,7 @@
 // serialised as CBOR by nlohmann::json (object keys sorted: deterministic).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 #include <string_view>
@@ -38,6 +39,10 @@ namespace skiff::builder {
 // an earlier stage (that stage's last key).
 Digest image_base_key(const Digest& image_config_digest);
 Digest scratch_base_key(const Platform& platform);
+// A stage's start key with an explicit SOURCE_DATE_EPOCH folded in: the
+// epoch clamps the layers' timestamps, so layers made under another epoch
+// are other layers.
+Digest epoch_base_key(const Digest& base, std::int64_t source_date_epoch);
 
 // The key after `step`. `sources` is the content hash of a COPY/ADD's
 // sources (required for those, ignored otherwise); `bind_mounts` the content

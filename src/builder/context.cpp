@@ -98,6 +98,9 @@ std::vector<std::string> list_directory(int dir_fd, const std::string& what) {
     ::close(copy);
     fail_errno("list " + what);
   }
+  // The copy shares its position with `dir_fd`: an earlier walk of the
+  // same descriptor left it at the end.
+  ::rewinddir(dir.get());
   std::vector<std::string> names;
   while (struct dirent* d = ::readdir(dir.get())) {
     std::string_view name = d->d_name;

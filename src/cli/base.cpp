@@ -70,9 +70,7 @@ void add_rootfs_command(CLI::App& base, Context& context) {
   });
 }
 
-}  // namespace
-
-void add_build_command(CLI::App& base, Context& context) {
+void add_base_build_command(CLI::App& base, Context& context) {
   auto* cmd = base.add_subcommand("build", "Build base images into the store (nano, nano-noshell, core)");
   static std::vector<std::string> flavours_to_build;
   static std::string release = base::default_release;
@@ -108,10 +106,12 @@ void add_build_command(CLI::App& base, Context& context) {
   });
 }
 
+}  // namespace
+
 void add_base_command(CLI::App& app, Context& context) {
   auto* base = app.add_subcommand("base", "skiff's own base images: nano, nano-noshell and core");
   base->require_subcommand(1);
-  add_build_command(*base, context);
+  add_base_build_command(*base, context);
   add_rootfs_command(*base, context);
 }
 

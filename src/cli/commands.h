@@ -33,6 +33,8 @@ void add_ps_command(CLI::App& app, Context& context);
 void add_logs_command(CLI::App& app, Context& context);
 void add_exec_command(CLI::App& app, Context& context);
 void add_container_command(CLI::App& app, Context& context);
+void add_build_command(CLI::App& app, Context& context);
+void add_builder_command(CLI::App& app, Context& context);
 
 // The order `skiff --help` lists them in.
 inline constexpr CommandRegistrar all_commands[] = {
@@ -47,6 +49,8 @@ inline constexpr CommandRegistrar all_commands[] = {
     add_exec_command,
     add_wait_command,
     add_inspect_command,
+    add_build_command,
+    add_builder_command,
     add_pull_command,
     add_push_command,
     add_images_command,

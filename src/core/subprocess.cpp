@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/pipe.h"
 
 extern char** environ;
 
@@ -43,16 +44,6 @@ std::optional<std::filesystem::path> find_program(const std::string& name) {
 }
 
 namespace {
-struct Pipe {
-  UniqueFd read, write;
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) fail_errno("pipe");
-    read.reset(fds[0]);
-    write.reset(fds[1]);
-  }
-};
-
 std::string command_name(const std::vector<std::string>& argv) { return argv.empty() ? "" : argv[0]; }
 }  // namespace
 

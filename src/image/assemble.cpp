@@ -9,16 +9,30 @@ namespace skiff {
 
 ImageRecord assemble_image(ImageStore& store, Json config, const std::vector<AssembledLayer>& layers,
                            const std::vector<Reference>& names) {
-  Json diff_ids = Json::array();
   Json history = Json::array();
   std::string created = config.value("created", "");
+  for (const auto& layer : layers) {
+    Json entry = {{"created_by", layer.created_by}};
+    if (!created.empty()) entry["created"] = created;
+    history.push_back(entry);
+  }
+  return assemble_image_with_history(store, std::move(config), layers, std::move(history), names);
+}
+
+ImageRecord assemble_image_with_history(ImageStore& store, Json config, const std::vector<AssembledLayer>& layers,
+                                        Json history, const std::vector<Reference>& names) {
+  Json diff_ids = Json::array();
+  std::string created = config.value("created", "");
+  size_t layer_entries = 0;
+  for (const auto& entry : history)
+    if (!entry.value("empty_layer", false)) ++layer_entries;
+  if (layer_entries != layers.size())
+    fail(ErrorKind::internal, "assemble image: the history has {} layer entries for {} layers", layer_entries,
+         layers.size());
   for (const auto& layer : layers) {
     if (!store.content().contains(layer.digest))
       fail(ErrorKind::internal, "assemble image: layer {} is not in the content store", layer.digest.str());
     diff_ids.push_back(layer.diff_id.str());
-    Json entry = {{"created_by", layer.created_by}};
-    if (!created.empty()) entry["created"] = created;
-    history.push_back(entry);
   }
   config["rootfs"] = {{"type", "layers"}, {"diff_ids", diff_ids}};
   config["history"] = history;

@@ -27,4 +27,10 @@ struct AssembledLayer {
 ImageRecord assemble_image(ImageStore& store, Json config, const std::vector<AssembledLayer>& layers,
                            const std::vector<Reference>& names);
 
+// The same with the history given (builds: ENV, CMD… are entries with
+// "empty_layer": true). Entries without empty_layer must be as many as
+// `layers`; the layers' created_by is not used.
+ImageRecord assemble_image_with_history(ImageStore& store, Json config, const std::vector<AssembledLayer>& layers,
+                                        Json history, const std::vector<Reference>& names);
+
 }  // namespace skiff

@@ -56,6 +56,17 @@ CREATE TABLE layer_sizes (
 );
 )sql";
 
+// A box of its own in schema_versions, so the image tables can take later
+// versions independently.
+constexpr std::string_view holds_schema = R"sql(
+CREATE TABLE blob_holds (
+  holder TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (holder, digest)
+);
+CREATE INDEX blob_holds_by_digest ON blob_holds(digest);
+)sql";
+
 std::string familiar(const Reference& r, const ReferencePolicy& policy) {
   std::string name = r.familiar_name(policy);
   if (!r.tag().empty() && r.digest().empty()) name += ":" + r.tag();
@@ -67,6 +78,7 @@ std::string familiar(const Reference& r, const ReferencePolicy& policy) {
 
 ImageStore::ImageStore(Root& root) : root_(root), content_(root.content_dir()) {
   root_.db().ensure_schema("image", 1, schema);
+  root_.db().ensure_schema("image-holds", 1, holds_schema);
 }
 
 std::filesystem::path ImageStore::lease_path() const {
@@ -317,7 +329,7 @@ std::vector<Digest> ImageStore::collect_garbage() {
   if (!exclusive.valid()) return {};
   Database& db = root_.db();
   std::set<std::string> referenced;
-  auto s = db.prepare("SELECT DISTINCT digest FROM image_blobs");
+  auto s = db.prepare("SELECT digest FROM image_blobs UNION SELECT digest FROM blob_holds");
   while (s.step()) referenced.insert(s.text(0));
   std::vector<Digest> removed;
   for (const auto& digest : content_.list()) {
@@ -327,6 +339,14 @@ std::vector<Digest> ImageStore::collect_garbage() {
   }
   db.exec("DELETE FROM layer_sizes WHERE digest NOT IN (SELECT digest FROM image_blobs)");
   return removed;
+}
+
+void ImageStore::hold(std::string_view holder, const Digest& blob) {
+  root_.db().prepare("INSERT OR IGNORE INTO blob_holds (holder, digest) VALUES (?, ?)").bind_all(holder, blob.str()).run();
+}
+
+void ImageStore::release(std::string_view holder) {
+  root_.db().prepare("DELETE FROM blob_holds WHERE holder = ?").bind_all(holder).run();
 }
 
 void ImageStore::set_unpacked_size(const Digest& layer, std::uint64_t size) {

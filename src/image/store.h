@@ -71,8 +71,13 @@ class ImageStore {
   void unpin(std::string_view holder);
   std::vector<std::string> pins(const Digest& id);
 
-  // Deletes blobs no image references; returns them. Skipped (empty) while
-  // a writer holds a lease.
+  // Holds keep blobs that no image references from garbage collection,
+  // for as long as their holder (e.g. a build cache entry) wants them.
+  void hold(std::string_view holder, const Digest& blob);
+  void release(std::string_view holder);
+
+  // Deletes blobs no image or hold references; returns them. Skipped
+  // (empty) while a writer holds a lease.
   std::vector<Digest> collect_garbage();
 
   // Layers' unpacked sizes, once something has unpacked them.
