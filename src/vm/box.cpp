@@ -35,7 +35,6 @@ using proto::MessageType;
 namespace {
 
 constexpr std::uint64_t kDefaultMemory = 512ull << 20;
-constexpr std::uint64_t kMinimumMemory = 128ull << 20;
 constexpr size_t kStdinBacklog = 1 << 20;
 
 UniqueFd dup_fd(int fd) {
@@ -95,8 +94,10 @@ struct VmBox::Impl {
 
   struct HostProcess {
     UniqueFd in, out, err;
+    std::function<void(bool, std::string_view)> copy;
     bool terminal = false;
     std::optional<int> exit;
+    std::string errors;
   };
 
   mutable std::mutex mutex;
@@ -163,12 +164,7 @@ VmBox::VmBox(const Root& root, std::string id, VmConfig config)
   impl_->kernel = select_kernel(root, c.kernel);
   check_kernel_requirement(impl_->kernel, c.min_kernel);
   impl_->accel = choose_accelerator(c.accel);
-  if (impl_->accel.accel == Accelerator::tcg) {
-    static std::once_flag warned;
-    std::call_once(warned, [&] {
-      log::warn("VM isolation runs emulated ({}): a VM starts in seconds, not milliseconds", impl_->accel.reason);
-    });
-  }
+  warn_if_emulated(impl_->accel);
   impl_->initramfs = c.kernel.initramfs.empty() ? ensure_initramfs(vm_dir(root) / "initramfs", impl_->kernel)
                                                 : c.kernel.initramfs;
 }
@@ -190,7 +186,8 @@ void VmBox::Impl::launch() {
   wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake) fail_errno("eventfd");
 
-  image = std::make_unique<RootImage>(vm_dir(root) / "images", config.rootfs, config.rootfs_key, scratch.path());
+  image = std::make_unique<RootImage>(vm_dir(root) / "images", RootSource{config.rootfs, config.make_rootfs},
+                                      config.rootfs_key, scratch.path());
 
   QemuLaunch q;
   q.kernel = kernel.pvh_image.empty() ? kernel.image : kernel.pvh_image;
@@ -260,6 +257,7 @@ void VmBox::start(Stdio stdio) {
     main.in = dup_fd(stdio.in);
     main.out = dup_fd(stdio.out);
     if (!main.terminal) main.err = dup_fd(stdio.err);
+    main.copy = std::move(stdio.copy);
     impl.processes[0] = std::move(main);
   }
   impl.launch();
@@ -302,14 +300,19 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
     case MessageType::stdout_data:
     case MessageType::stderr_data: {
       int fd = -1;
+      bool is_stderr = false;
+      std::function<void(bool, std::string_view)>* copy = nullptr;
       {
         std::lock_guard lock(mutex);
         auto it = processes.find(frame.process);
         if (it == processes.end()) return;
         auto& p = it->second;
-        fd = frame.type == MessageType::stderr_data && !p.terminal ? p.err.get() : p.out.get();
+        is_stderr = frame.type == MessageType::stderr_data && !p.terminal;
+        fd = is_stderr ? p.err.get() : p.out.get();
+        if (p.copy) copy = &p.copy;  // map nodes stay put; only this thread resets it
       }
       if (fd >= 0) write_all(fd, frame.payload.data(), frame.payload.size());
+      if (copy) (*copy)(is_stderr, frame.payload);
       return;
     }
     case MessageType::exit: {
@@ -338,6 +341,10 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
       std::lock_guard lock(mutex);
       if (!errors.empty()) errors += "\n";
       errors += frame.payload;
+      if (auto it = processes.find(frame.process); it != processes.end()) {
+        if (!it->second.errors.empty()) it->second.errors += "\n";
+        it->second.errors += frame.payload;
+      }
       if (frame.process == 0 && !processes[0].exit) failure = frame.payload;
       changed.notify_all();
       return;
@@ -496,6 +503,7 @@ std::uint32_t VmBox::exec(const Process& process, Stdio stdio) {
   p.in = dup_fd(stdio.in);
   p.out = dup_fd(stdio.out);
   if (!p.terminal) p.err = dup_fd(stdio.err);
+  p.copy = std::move(stdio.copy);
   Process spec = process;
   spec.open_stdin = p.in.valid();
   impl.processes[exec_id] = std::move(p);
@@ -524,6 +532,12 @@ const AcceleratorChoice& VmBox::accelerator() const { return impl_->accel; }
 std::string VmBox::errors() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->errors;
+}
+
+std::string VmBox::process_errors(std::uint32_t process) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->processes.find(process);
+  return it == impl_->processes.end() ? std::string() : it->second.errors;
 }
 
 int run(const Root& root, const VmConfig& config, Stdio stdio) {

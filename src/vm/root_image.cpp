@@ -52,12 +52,12 @@ struct RootImage::State {
   bool joined = false;
 };
 
-RootImage::RootImage(const fs::path& cache_dir, const fs::path& rootfs, const std::string& key,
+RootImage::RootImage(const fs::path& cache_dir, RootSource source, const std::string& key,
                      const fs::path& scratch_dir)
     : state_(std::make_unique<State>()) {
   struct stat st;
-  if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    fail(ErrorKind::not_found, "VM root filesystem {}: not a directory", rootfs.string());
+  if (!source.make && (::stat(source.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+    fail(ErrorKind::not_found, "VM root filesystem {}: not a directory", source.dir.string());
   if (!find_program("mkfs.erofs"))
     fail(ErrorKind::unavailable, "VM isolation needs mkfs.erofs: apt-get install erofs-utils");
   if (!key.empty() && !valid_key(key))
@@ -97,9 +97,16 @@ RootImage::RootImage(const fs::path& cache_dir, const fs::path& rootfs, const st
   }
   state_->final_path = final_path;
   State* state = state_.get();
-  state_->builder = std::thread([state, rootfs] {
+  state_->builder = std::thread([state, source = std::move(source), scratch_dir] {
     try {
-      make_erofs(rootfs, state->path);
+      if (source.make) {
+        TempDir tree(scratch_dir, "rootfs-");
+        ::chmod(tree.path().c_str(), 0755);  // the guest's "/" (mkdtemp made it 0700)
+        source.make(tree.path());
+        make_erofs(tree.path(), state->path);
+      } else {
+        make_erofs(source.dir, state->path);
+      }
     } catch (...) {
       state->error = std::current_exception();
     }
