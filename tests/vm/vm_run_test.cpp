@@ -145,7 +145,7 @@ TEST_F(VmRunTest, ExitCodeStdioEnvAndUserReachTheContainerInItsVm) {
 }
 
 TEST_F(VmRunTest, WritesInsideTheVmNeverReachTheImage) {
-  auto first = cli().run({"run", "--rm", "--isolation=vm", kImage, "sh", "-c",
+  auto first = cli().run({"run", "--rm", "--isolation=vm", "-u", "root", kImage, "sh", "-c",
                           "echo changed > /etc/motd && rm /bin/ls && cat /etc/motd"});
   EXPECT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(first.out, "changed\n");
