@@ -103,8 +103,10 @@ class Engine {
   bool wait_until_exited(const std::string& id, std::chrono::milliseconds timeout);
 
   // VM isolation (engine_vm.cpp): the same life cycle, a VM per container.
-  // plan_vm checks a VM can serve the image and returns what start needs.
-  Json plan_vm(const RunOptions& options, const std::string& min_kernel, const std::string& top_chain);
+  // plan_vm checks a VM can serve the image and returns what start needs
+  // (in a foreground run it also boots the VM, see Parts).
+  Json plan_vm(const Record& record, const RunOptions& options, const std::string& min_kernel,
+               const std::string& top_chain);
   int run_vm_foreground(Record& record);
   void start_vm_detached(Record& record);
   int exec_vm(const Record& record, const Json& process, bool interactive);

@@ -85,7 +85,9 @@ void relay_output(int out, int err, LogWriter& log, const std::atomic<bool>& sto
 }  // namespace
 
 int Engine::run(const RunOptions& options, std::string& id, Progress* pull_progress) {
+  parts_->boot_vm_during_create = !options.detach;  // VM isolation: boots while create runs
   Record record = create(options, pull_progress);
+  parts_->boot_vm_during_create = false;
   id = record.id;
   if (record.isolation == "vm") return options.detach ? (start_vm_detached(record), 0) : run_vm_foreground(record);
   if (options.detach) {

@@ -20,6 +20,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "container/monitor.h"
 #include "core/error.h"
 #include "core/fs.h"
@@ -56,10 +58,9 @@ vm::Process vm_process(const Json& process, const std::string& hostname) {
   return p;
 }
 
-// What the VM boots, from the container's spec and the plan made at create.
-vm::VmConfig vm_config(const Root& root, const ContainerPaths& paths, const Record& record) {
-  Json spec = parse_json(read_file(paths.bundle() / "config.json"), "config.json of " + record.short_id());
-  Json plan = record.config.value("Vm", Json::object());
+// What the VM boots: the image (its erofs cached per top chain ID), the
+// kernel, the size; `plan` is what plan_vm() recorded.
+vm::VmConfig boot_config(const Root& root, const Json& plan, std::uint64_t memory_bytes, double cpus) {
   vm::VmConfig config;
   std::string top = plan.value("RootKey", "");
   config.rootfs_key = top;
@@ -70,11 +71,21 @@ vm::VmConfig vm_config(const Root& root, const ContainerPaths& paths, const Reco
   };
   config.min_kernel = plan.value("MinKernel", "");
   config.kernel.kernel = plan.value("Kernel", "");
-  config.process = vm_process(spec.value("process", Json::object()), spec.value("hostname", ""));
+  config.resources.memory_bytes = memory_bytes;
+  config.resources.cpus = cpus;
+  return config;
+}
+
+// ... and the process, from the container's spec.
+vm::VmConfig vm_config(const Root& root, const ContainerPaths& paths, const Record& record) {
+  Json spec = parse_json(read_file(paths.bundle() / "config.json"), "config.json of " + record.short_id());
   Json resources = spec.value("linux", Json::object()).value("resources", Json::object());
-  config.resources.memory_bytes = resources.value("memory", Json::object()).value("limit", std::uint64_t{0});
   Json cpu = resources.value("cpu", Json::object());
-  if (double period = cpu.value("period", 0.0); period > 0) config.resources.cpus = cpu.value("quota", 0.0) / period;
+  double period = cpu.value("period", 0.0);
+  vm::VmConfig config = boot_config(root, record.config.value("Vm", Json::object()),
+                                    resources.value("memory", Json::object()).value("limit", std::uint64_t{0}),
+                                    period > 0 ? cpu.value("quota", 0.0) / period : 0.0);
+  config.process = vm_process(spec.value("process", Json::object()), spec.value("hostname", ""));
   return config;
 }
 
@@ -110,7 +121,8 @@ struct Pipe {
 
 }  // namespace
 
-Json Engine::plan_vm(const RunOptions& options, const std::string& min_kernel, const std::string& top_chain) {
+Json Engine::plan_vm(const Record& record, const RunOptions& options, const std::string& min_kernel,
+                     const std::string& top_chain) {
   auto refuse = [&](std::string_view option, std::string_view why) {
     fail(ErrorKind::unsupported, "{} is not available with --isolation=vm: {}", option, why);
   };
@@ -138,8 +150,17 @@ Json Engine::plan_vm(const RunOptions& options, const std::string& min_kernel, c
   } catch (const Error& e) {
     fail(e.kind(), "run {}: {}", options.image, e.what());
   }
-  return {{"Kernel", choice.kernel.string()}, {"KernelRelease", kernel.release}, {"MinKernel", min_kernel},
-          {"RootKey", top_chain}};
+  Json plan = {{"Kernel", choice.kernel.string()}, {"KernelRelease", kernel.release}, {"MinKernel", min_kernel},
+               {"RootKey", top_chain}};
+  if (std::exchange(parts_->boot_vm_during_create, false)) {
+    // The guest boots while the rest of create runs; the process it will
+    // run is handed over at start (this one only passes the box's checks).
+    vm::VmConfig config = boot_config(root_, plan, options.memory ? parse_size(*options.memory) : 0, options.cpus.value_or(0));
+    config.process.args = {"(given at start)"};
+    parts_->booting_vm = std::make_unique<vm::VmBox>(root_, record.short_id(), std::move(config));
+    parts_->booting_vm->boot();
+  }
+  return plan;
 }
 
 void Engine::deliver_signal(const Record& record, int signal, bool all) {
@@ -164,19 +185,20 @@ int Engine::run_vm_foreground(Record& record) {
     vm::VmConfig config = vm_config(root_, paths, record);
     int terminal = vm::user_terminal();
     if (config.process.terminal) std::tie(config.process.rows, config.process.cols) = vm::terminal_size(terminal);
-    vm::VmBox box(root_, record.short_id(), std::move(config));
+    std::unique_ptr<vm::VmBox> box = std::move(parts_->booting_vm);  // booted by create, for this run
+    if (!box) box = std::make_unique<vm::VmBox>(root_, record.short_id(), config);
     vm::Stdio stdio{interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
     if (log) stdio.copy = [&log](bool is_stderr, std::string_view data) { log->write(is_stderr ? "stderr" : "stdout", data); };
     {
       vm::Attachment attached(tty ? terminal : -1,
-                              {[&box](int signal) { box.kill(signal); },
-                               [&box](std::uint16_t rows, std::uint16_t cols) { box.resize(rows, cols); }});
-      box.start(stdio);
-      VmControlServer control(paths.dir, box);
-      store_.set_pid_if_running(record.id, box.qemu_pid());
-      code = box.wait();
+                              {[&box](int signal) { box->kill(signal); },
+                               [&box](std::uint16_t rows, std::uint16_t cols) { box->resize(rows, cols); }});
+      box->start(stdio, config.process);
+      VmControlServer control(paths.dir, *box);
+      store_.set_pid_if_running(record.id, box->qemu_pid());
+      code = box->wait();
     }
-    if (auto errors = box.process_errors(0); !errors.empty()) fmt::print(stderr, "skiff: {}\n", errors);
+    if (auto errors = box->process_errors(0); !errors.empty()) fmt::print(stderr, "skiff: {}\n", errors);
   } catch (...) {
     owner.reset();
     cleanup(record.id, 125);

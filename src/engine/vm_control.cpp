@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "vm/attach.h"
 
 namespace skiff::engine {
@@ -162,7 +163,7 @@ VmControlServer::VmControlServer(const std::filesystem::path& container_dir, vm:
   if (::listen(s.listener.get(), 16) != 0) fail_errno("listen on " + s.socket_path.string());
   s.stop.reset(::eventfd(0, EFD_CLOEXEC));
   if (!s.stop) fail_errno("eventfd");
-  s.acceptor = std::thread([&s] { s.accept_loop(); });
+  s.acceptor = start_thread_without_signals([&s] { s.accept_loop(); });  // its threads inherit that
 }
 
 VmControlServer::~VmControlServer() {

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "core/thread.h"
 #include "vm/initramfs.h"
 #include "vm/qemu.h"
 #include "vm/root_image.h"
@@ -76,6 +77,12 @@ std::string last_line(const fs::path& path) {
   return agent.empty() ? line : agent;
 }
 
+void check_process(const std::string& id, const Process& process) {
+  if (process.args.empty()) fail(ErrorKind::invalid_argument, "VM {}: no command to run", id);
+  if (process.cwd.empty() || process.cwd[0] != '/')
+    fail(ErrorKind::invalid_argument, "VM {}: working directory \"{}\" must be absolute", id, process.cwd);
+}
+
 }  // namespace
 
 struct VmBox::Impl {
@@ -111,6 +118,10 @@ struct VmBox::Impl {
   std::string outgoing;  // frames waiting for the channel
   std::map<std::uint32_t, HostProcess> processes;
   std::uint32_t next_exec_id = 1;
+  std::mutex boot_mutex, start_mutex;
+  bool booted = false;
+  bool process_given = false;      // start() handed over the process
+  bool agent_up = false;           // its hello arrived
   bool start_sent = false;
   bool finished = false;           // the relay ended: the VM is gone
   std::optional<int> killed_with;  // the VM was killed before/without an exit frame
@@ -145,9 +156,7 @@ struct VmBox::Impl {
 VmBox::VmBox(const Root& root, std::string id, VmConfig config)
     : impl_(std::make_unique<Impl>(root, std::move(id), std::move(config))) {
   auto& c = impl_->config;
-  if (c.process.args.empty()) fail(ErrorKind::invalid_argument, "VM {}: no command to run", impl_->id);
-  if (c.process.cwd.empty() || c.process.cwd[0] != '/')
-    fail(ErrorKind::invalid_argument, "VM {}: working directory \"{}\" must be absolute", impl_->id, c.process.cwd);
+  check_process(impl_->id, c.process);
   if (c.resources.memory_bytes != 0 && c.resources.memory_bytes < kMinimumMemory)
     fail(ErrorKind::invalid_argument, "VM {}: --memory {} MiB is too small for a VM; give at least 128m", impl_->id,
          c.resources.memory_bytes >> 20);
@@ -202,6 +211,7 @@ void VmBox::Impl::launch() {
   q.memory_mib = std::max<std::uint64_t>(memory >> 20, kMinimumMemory >> 20);
   q.cpus = config.resources.cpus > 0 ? static_cast<unsigned>(std::ceil(config.resources.cpus)) : 1;
   q.channel_fd = 3;
+  q.trace = log::level() <= log::Level::debug;
   auto args = qemu_arguments(q);
   auto program = find_program(args[0]);
   if (!program) fail(ErrorKind::unavailable, "VM isolation needs qemu: apt-get install qemu-system-x86");
@@ -247,31 +257,51 @@ std::string VmBox::Impl::describe_failure() {
   return out;
 }
 
-void VmBox::start(Stdio stdio) {
+void VmBox::boot() {
   auto& impl = *impl_;
+  std::lock_guard boot_lock(impl.boot_mutex);
+  if (impl.booted) return;
+  impl.launch();
+  impl.relay = start_thread_without_signals([&impl] { impl.run_relay(); });
+  impl.booted = true;
+}
+
+void VmBox::start(Stdio stdio) { start(std::move(stdio), impl_->config.process); }
+
+void VmBox::start(Stdio stdio, const Process& process) {
+  auto& impl = *impl_;
+  check_process(impl.id, process);
   {
     std::lock_guard lock(impl.mutex);
-    if (impl.qemu.running() || impl.finished) fail(ErrorKind::conflict, "VM {}: already started", impl.id);
+    if (impl.process_given || impl.finished) fail(ErrorKind::conflict, "VM {}: already started", impl.id);
     Impl::HostProcess main;
-    main.terminal = impl.config.process.terminal;
+    main.terminal = process.terminal;
     main.in = dup_fd(stdio.in);
     main.out = dup_fd(stdio.out);
     if (!main.terminal) main.err = dup_fd(stdio.err);
     main.copy = std::move(stdio.copy);
     impl.processes[0] = std::move(main);
+    impl.config.process = process;
+    impl.process_given = true;
   }
-  impl.launch();
-  if (impl.image->cached()) impl.send_start();
-  impl.relay = std::thread([&impl] { impl.run_relay(); });
+  boot();
+  bool agent_up;
+  {
+    std::lock_guard lock(impl.mutex);
+    agent_up = impl.agent_up;
+  }
+  // Else the agent's hello sends it.
+  if (impl.image->cached() || agent_up) impl.send_start();
 }
 
 // The process starts once the root image is complete. A cached image is
 // complete at once: the start frame then waits in the channel for the agent
 // (qemu holds it until the guest opens the port), saving a round trip.
 void VmBox::Impl::send_start() {
+  std::lock_guard once(start_mutex);  // the caller's thread and the relay's may both get here
   {
     std::lock_guard lock(mutex);
-    if (start_sent || finished) return;
+    if (start_sent || finished || !process_given) return;
   }
   try {
     image->wait_ready();
@@ -294,6 +324,10 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
   switch (frame.type) {
     case MessageType::hello: {
       log::debug("VM {}: agent up at {} ms (guest: {})", id, elapsed_ms(), frame.payload);
+      {
+        std::lock_guard lock(mutex);
+        agent_up = true;
+      }
       send_start();
       return;
     }

@@ -13,6 +13,7 @@
 #include "core/fs.h"
 #include "core/lock.h"
 #include "core/subprocess.h"
+#include "core/thread.h"
 
 namespace skiff::vm {
 
@@ -125,7 +126,7 @@ RootImage::RootImage(const fs::path& cache_dir, RootSource source, const std::st
   }
   state_->final_path = final_path;
   State* state = state_.get();
-  state_->builder = std::thread([state, source = std::move(source), scratch_dir] {
+  state_->builder = start_thread_without_signals([state, source = std::move(source), scratch_dir] {
     try {
       if (source.make) {
         TempDir tree(scratch_dir, "rootfs-");

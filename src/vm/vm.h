@@ -117,10 +117,15 @@ class VmBox {
   VmBox(const VmBox&) = delete;
   VmBox& operator=(const VmBox&) = delete;
 
-  // Boots the VM (the root image is built in parallel if not cached) and
-  // starts the process once the agent is up. Returns without waiting for
-  // the boot. The VM dies with the thread that called start() (PDEATHSIG).
+  // Launches qemu now, before the process is known, so that the guest
+  // boots while the caller still prepares it; start() hands it over. The
+  // VM dies with the thread that called boot() (PDEATHSIG). Idempotent.
+  void boot();
+  // Boots the VM unless boot() did (the root image is built in parallel if
+  // not cached) and starts the process (the config's, or `process`) once
+  // the agent is up. Returns without waiting for the boot.
   void start(Stdio stdio);
+  void start(Stdio stdio, const Process& process);
 
   // Sends `signal` to the container's main process; SIGKILL (or any signal
   // before the process runs) ends the whole VM at once.
