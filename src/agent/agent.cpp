@@ -203,7 +203,6 @@ void setup_root(const proto::ProcessSpec& spec) {
     int disk_fd = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);
     if (disk_fd >= 0) {
       ::ioctl(disk_fd, BLKFLSBUF, 0);
-      if (const char* ra = std::getenv("skiff_ra")) ::ioctl(disk_fd, BLKRASET, std::strtoul(ra, nullptr, 10));
       ::close(disk_fd);
     }
     if (::mount(disk.c_str(), "/mnt/lower", "erofs", MS_RDONLY | MS_NODEV, nullptr) == 0) break;

@@ -287,9 +287,11 @@ void Engine::start_vm_detached(Record& record) {
 }
 
 int Engine::own_vm(const std::string& id) {
-  for (int fd : {kOwnerStdout, kOwnerStderr, kOwnerReport})
-    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+  for (int fd : {kOwnerStdout, kOwnerStderr, kOwnerReport}) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
       fail(ErrorKind::invalid_argument, "container vm-monitor: run by skiff itself for detached VM containers, not by hand");
+  }
   UniqueFd report(kOwnerReport);
   std::unique_ptr<vm::VmBox> box;
   std::unique_ptr<VmControlServer> control;

@@ -189,6 +189,7 @@ TEST_F(VmRunTest, DetachedVmServesLogsPsInspectExecStopAndRm) {
   EXPECT_EQ(cli().ok({"exec", "vmweb", "sh", "-c",
                       "grep -c ^processor /proc/cpuinfo; awk '/MemTotal/ { print ($2 > 131072 && $2 <= 262144) }' /proc/meminfo"}),
             "2\n1\n");
+  EXPECT_EQ(cli().run({"exec", "vmweb", "sh", "-c", "kill -TERM $$"}).exit_code, 128 + SIGTERM);
   auto missing = cli().run({"exec", "vmweb", "no-such-program"});
   EXPECT_EQ(missing.exit_code, 127);
   EXPECT_NE(missing.err.find("executable file not found"), std::string::npos) << missing.err;
