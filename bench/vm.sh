@@ -121,3 +121,8 @@ for c in "${contenders[@]}"; do printf '  %-14s %s\n' "$c:" "${times[$c]}"; done
 report "run --rm --isolation=vm nano /bin/true" "$vm_median" "bare qemu boot" "$floor_median"
 report "run --rm --isolation=vm nano /bin/true" "$vm_median" "--isolation=process" "$process_median"
 report "vm run /bin/true (the VM box alone)" "$box_median" "bare qemu boot" "$floor_median"
+# The load of a shared host drifts between rounds: the median of each
+# round's own ratio (neighbours in time) is steadier than the ratio of medians.
+round_ratios() { paste -d' ' <(tr ' ' '\n' <<<"${times[$1]}" | grep .) <(tr ' ' '\n' <<<"${times[$2]}" | grep .) |
+  awk '{ printf "%.3f\n", $1 / $2 }' | median; }
+echo "median of per-round ratios: vm run ÷ floor $(round_ratios skiff_vm floor_boot), vm box ÷ floor $(round_ratios vm_box floor_boot)"

@@ -221,6 +221,8 @@ TEST_F(VmRunTest, StopKillsAHungVmAndLeavesNoProcessFileOrMountBehind) {
   EXPECT_EQ(stopped["State"]["Status"], "exited");
   EXPECT_EQ(stopped["State"]["ExitCode"], 137);
   EXPECT_FALSE(process_exists(qemu));
+  // The monitor's cleanup command may still be on its way out.
+  for (int i = 0; i < 100 && !processes_mentioning(id).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(processes_mentioning(id), std::vector<std::string>{});
   std::vector<std::string> leftovers;
   for (const auto& e : std::filesystem::recursive_directory_iterator(cli().root() / "tmp")) leftovers.push_back(e.path());
