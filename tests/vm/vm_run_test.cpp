@@ -116,6 +116,8 @@ std::vector<std::string> processes_mentioning(const std::string& text) {
   return found;
 }
 
+int resize_session(const SkiffCli& cli, std::vector<std::string> args);
+
 // Non-empty lines of `text` that contain `needle`.
 size_t count_lines_with(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -196,6 +198,9 @@ TEST_F(VmRunTest, DetachedVmServesLogsPsInspectExecStopAndRm) {
   auto tty = cli().run({"exec", "-t", "vmweb", "tty"});
   EXPECT_EQ(tty.exit_code, 0) << tty.err;
   EXPECT_TRUE(tty.out.starts_with("/dev/pts/")) << tty.out;
+  // exec -it: the terminal's size and its changes reach the guest through the owner.
+  int status = resize_session(cli(), {"exec", "-it", "vmweb"});
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 
   cli().ok({"stop", "vmweb"});
   Json stopped = inspect("vmweb");
@@ -235,25 +240,30 @@ TEST_F(VmRunTest, StopKillsAHungVmAndLeavesNoProcessFileOrMountBehind) {
   cli().ok({"rm", id});
 }
 
-// A terminal: skiff runs on the slave side of a pty as under a shell; the
-// window size and its changes reach the guest's pty.
-TEST_F(VmRunTest, TtyHasTheTerminalsSizeAndFollowsResizes) {
+// A terminal session: `skiff ARGS… sh -c <loop>` on the slave side of a pty,
+// as under a shell. The guest's pty must start with the terminal's size and
+// follow a resize (the kernel sends skiff SIGWINCH). Returns skiff's status.
+int resize_session(const SkiffCli& cli, std::vector<std::string> args) {
+  args.insert(args.end(), {"sh", "-c", "stty size; while read line; do stty size; done; echo bye"});
+  std::vector<std::string> argv = {skiff_binary().string(), "--root", cli.root().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
   int master = -1;
   winsize size{30, 100, 0, 0};
   pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
-  ASSERT_GE(pid, 0);
+  if (pid < 0) return -1;
   if (pid == 0) {
-    std::string root = cli().root().string(), binary = skiff_binary().string();
     ::setenv("SKIFF_CONFIG", "/nonexistent", 1);
-    ::execl(binary.c_str(), binary.c_str(), "--root", root.c_str(), "run", "--rm", "-it", "--isolation=vm", kImage, "sh",
-            "-c", "stty size; while read line; do stty size; done; echo bye", static_cast<char*>(nullptr));
+    ::execv(c_argv[0], c_argv.data());
     ::_exit(127);
   }
   UniqueFd terminal(master);
   std::string seen = read_until(master, "30 100");
   EXPECT_NE(seen.find("30 100"), std::string::npos) << seen;
   winsize bigger{40, 120, 0, 0};
-  ::ioctl(master, TIOCSWINSZ, &bigger);  // the kernel sends skiff SIGWINCH
+  ::ioctl(master, TIOCSWINSZ, &bigger);
   // Each line makes the guest print its size again, until the change shows.
   std::string after;
   for (int i = 0; i < 50 && after.find("40 120") == std::string::npos; ++i) {
@@ -272,6 +282,11 @@ TEST_F(VmRunTest, TtyHasTheTerminalsSizeAndFollowsResizes) {
   EXPECT_NE(read_until(master, "bye").find("bye"), std::string::npos);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST_F(VmRunTest, TtyHasTheTerminalsSizeAndFollowsResizes) {
+  int status = resize_session(cli(), {"run", "--rm", "-it", "--isolation=vm", kImage});
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
