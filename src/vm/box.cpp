@@ -233,6 +233,9 @@ void VmBox::Impl::launch() {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the caller may block signals it forwards
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    // Out of the caller's process group: Ctrl-C on the user's terminal is
+    // for the container (skiff forwards it), not for qemu.
+    ::setpgid(0, 0);
     int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(log.get(), 1);

@@ -240,26 +240,33 @@ TEST_F(VmRunTest, StopKillsAHungVmAndLeavesNoProcessFileOrMountBehind) {
   cli().ok({"rm", id});
 }
 
-// A terminal session: `skiff ARGS… sh -c <loop>` on the slave side of a pty,
-// as under a shell. The guest's pty must start with the terminal's size and
-// follow a resize (the kernel sends skiff SIGWINCH). Returns skiff's status.
-int resize_session(const SkiffCli& cli, std::vector<std::string> args) {
-  args.insert(args.end(), {"sh", "-c", "stty size; while read line; do stty size; done; echo bye"});
+// skiff ARGS… on the slave side of a new pty (its controlling terminal, as
+// under a shell) of `size`; returns the master and sets `pid`.
+UniqueFd start_on_pty(const SkiffCli& cli, const std::vector<std::string>& args, winsize size, pid_t& pid) {
   std::vector<std::string> argv = {skiff_binary().string(), "--root", cli.root().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> c_argv;
   for (auto& a : argv) c_argv.push_back(a.data());
   c_argv.push_back(nullptr);
   int master = -1;
-  winsize size{30, 100, 0, 0};
-  pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
-  if (pid < 0) return -1;
+  pid = ::forkpty(&master, nullptr, nullptr, &size);
   if (pid == 0) {
     ::setenv("SKIFF_CONFIG", "/nonexistent", 1);
     ::execv(c_argv[0], c_argv.data());
     ::_exit(127);
   }
-  UniqueFd terminal(master);
+  return UniqueFd(master);
+}
+
+// A terminal session: `skiff ARGS… sh -c <loop>` on the slave side of a pty,
+// as under a shell. The guest's pty must start with the terminal's size and
+// follow a resize (the kernel sends skiff SIGWINCH). Returns skiff's status.
+int resize_session(const SkiffCli& cli, std::vector<std::string> args) {
+  args.insert(args.end(), {"sh", "-c", "stty size; while read line; do stty size; done; echo bye"});
+  pid_t pid = -1;
+  UniqueFd terminal = start_on_pty(cli, args, {30, 100, 0, 0}, pid);
+  if (pid < 0) return -1;
+  int master = terminal.get();
   std::string seen = read_until(master, "30 100");
   EXPECT_NE(seen.find("30 100"), std::string::npos) << seen;
   winsize bigger{40, 120, 0, 0};
@@ -288,6 +295,24 @@ int resize_session(const SkiffCli& cli, std::vector<std::string> args) {
 TEST_F(VmRunTest, TtyHasTheTerminalsSizeAndFollowsResizes) {
   int status = resize_session(cli(), {"run", "--rm", "-it", "--isolation=vm", kImage});
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// Without -t, Ctrl-C on the user's terminal is forwarded to the container
+// (and does not reach qemu, which shares the terminal).
+TEST_F(VmRunTest, CtrlCReachesTheContainerNotTheVm) {
+  pid_t pid = -1;
+  UniqueFd terminal = start_on_pty(cli(), {"run", "--rm", "--isolation=vm", kImage, "sh", "-c",
+                                           "trap 'echo got-int; exit 3' INT; echo ready; while true; do sleep 0.2; done"},
+                                   {24, 80, 0, 0}, pid);
+  ASSERT_GE(pid, 0);
+  std::string seen = read_until(terminal.get(), "ready");
+  ASSERT_NE(seen.find("ready"), std::string::npos) << seen;
+  EXPECT_EQ(::write(terminal.get(), "\x03", 1), 1);  // the terminal sends SIGINT to its foreground group
+  seen = read_until(terminal.get(), "got-int");
+  EXPECT_NE(seen.find("got-int"), std::string::npos) << seen;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status << " " << seen;
 }
 
 TEST_F(VmRunTest, PlatformPolicyNamesTheKernelThatFallsShort) {
