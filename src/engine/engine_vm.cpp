@@ -12,7 +12,9 @@
 // kill and exec reach the box through the owner's control socket
 // (vm_control.h).
 #include <fcntl.h>
+#include <signal.h>
 #include <malloc.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -242,8 +244,12 @@ void Engine::start_vm_detached(Record& record) {
     // The future skiff-monitor: its own session, the VM owner's parent.
     ::setsid();
     auto high = [](int fd) { return ::fcntl(fd, F_DUPFD_CLOEXEC, 10); };
+    pid_t monitor_pid = ::getpid();
     pid_t vm_owner = ::fork();
     if (vm_owner == 0) {
+      // A VM nobody watches would outlive its record: it goes with the monitor.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != monitor_pid) ::_exit(125);
       int fds[3] = {high(out.write.get()), high(err.write.get()), high(report.write.get())};
       int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
       if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || devnull < 0) ::_exit(125);
