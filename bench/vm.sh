@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# VM isolation start-up cost: `skiff vm run /bin/true` against the floor, a
-# bare qemu boot of the very same VM (machine, kernel, command line,
-# initramfs, devices) whose init only runs /bin/true and resets. The ratio
-# is what skiff's agent, channel, root image and overlay add on top.
+# VM isolation start-up cost, side by side and interleaved:
+#   skiff run --rm --isolation=vm nano /bin/true   the whole CLI path
+#   the floor: a bare qemu boot of the very same VM (machine, kernel,
+#     command line, initramfs, devices, nano's root image) whose init only
+#     runs /bin/true and resets
+#   skiff run --rm --isolation=process nano /bin/true
+#   skiff vm run /bin/true                         the VM box alone, over a busybox tree
+# The ratio to the floor is what skiff's engine, agent, channel, root image
+# and overlay add on top of the boot both pay.
 # Usage: bash bench/vm.sh [RUNS]   (SKIFF=path/to/skiff; needs root)
+# The store's guest kernel comes from SKIFF_BENCH_KERNELS (a kernels/
+# directory of another store or of the VM tests' cache) when given, else
+# skiff fetches it with apt; nano is built with `skiff base build nano`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -37,13 +45,21 @@ int main(void) {
 C
 gcc -O2 -static -s -o "$bench_tmp/floor-init" "$bench_tmp/floor-init.c"
 
-# One skiff run fills the caches (kernel, initramfs, root image) and prints
-# the exact qemu command line it used.
-"$SKIFF" --log-level debug vm run --key bench-rootfs --rootfs "$rootfs" true 2>"$bench_tmp/first.log" ||
+kernels=${SKIFF_BENCH_KERNELS:-/var/tmp/skiff-test-vm-cache/kernels}
+if [[ -d "$kernels" ]]; then
+  mkdir -p "$SKIFF_ROOT/vm/kernels"
+  for k in "$kernels"/*/; do ln -s "${k%/}" "$SKIFF_ROOT/vm/kernels/$(basename "$k")"; done
+fi
+"$SKIFF" base build nano >"$bench_tmp/nano.log" 2>&1 || { cat "$bench_tmp/nano.log" >&2; exit 1; }
+
+# One skiff run fills the caches (kernel, initramfs, nano's root image) and
+# prints the exact qemu command line it used.
+"$SKIFF" --log-level debug run --rm --isolation=vm nano /bin/true 2>"$bench_tmp/first.log" ||
   { cat "$bench_tmp/first.log" >&2; exit 1; }
 qemu_line=$(sed -n 's/^skiff: debug: VM [^:]*: qemu pid [0-9]* at [0-9]* ms: //p' "$bench_tmp/first.log")
 initramfs=$(sed -n 's/.* -initrd \([^ ]*\) .*/\1/p' <<<"$qemu_line")
-image=$(ls "$SKIFF_ROOT"/vm/images/*.erofs)
+image=$(ls "$SKIFF_ROOT"/vm/images/*.erofs)  # nano's (the line names its placeholder, since renamed)
+"$SKIFF" vm run --key bench-rootfs --rootfs "$rootfs" true >/dev/null 2>&1
 
 # The floor's initramfs: skiff's own, with /init replaced by the floor's
 # (the kernel unpacks concatenated cpio archives in order).
@@ -78,24 +94,35 @@ print("\n".join(out))
 PY
 )
 floor_boot() { "${floor_args[@]}" </dev/null; }
-skiff_run() { "$SKIFF" vm run --key bench-rootfs --rootfs "$rootfs" true; }
+skiff_vm() { "$SKIFF" run --rm --isolation=vm nano /bin/true; }
+skiff_process() { "$SKIFF" run --rm --isolation=process nano /bin/true; }
+vm_box() { "$SKIFF" vm run --key bench-rootfs --rootfs "$rootfs" true; }
 
 floor_boot >/dev/null 2>&1 || { echo "the floor VM failed: ${floor_args[*]}" >&2; exit 1; }
+skiff_process >/dev/null 2>&1 || { echo "skiff run --isolation=process failed" >&2; exit 1; }
 
-skiff_times=() floor_times=()
+declare -A times
+contenders=(skiff_vm floor_boot skiff_process vm_box)
 for i in $(seq "$runs"); do
-  # Alternate which goes first: the host is shared and its load drifts.
-  if ((i % 2)); then
-    floor_times+=("$(time_ms floor_boot)")
-    skiff_times+=("$(time_ms skiff_run)")
-  else
-    skiff_times+=("$(time_ms skiff_run)")
-    floor_times+=("$(time_ms floor_boot)")
-  fi
+  # Rotate which goes first: the host is shared and its load drifts.
+  for j in "${!contenders[@]}"; do
+    c=${contenders[$(((i + j) % ${#contenders[@]}))]}
+    times[$c]+="$(time_ms "$c") "
+  done
 done
-skiff_median=$(printf '%s\n' "${skiff_times[@]}" | median)
-floor_median=$(printf '%s\n' "${floor_times[@]}" | median)
+median_of() { tr ' ' '\n' <<<"${times[$1]}" | grep . | median; }
+vm_median=$(median_of skiff_vm)
+floor_median=$(median_of floor_boot)
+process_median=$(median_of skiff_process)
+box_median=$(median_of vm_box)
 echo "accelerator: $("$SKIFF" vm info --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["Accelerator"])')"
-echo "runs: $runs   skiff: ${skiff_times[*]}"
-echo "            floor: ${floor_times[*]}"
-report "vm run /bin/true (cached image)" "$skiff_median" "bare qemu boot" "$floor_median"
+echo "runs: $runs"
+for c in "${contenders[@]}"; do printf '  %-14s %s\n' "$c:" "${times[$c]}"; done
+report "run --rm --isolation=vm nano /bin/true" "$vm_median" "bare qemu boot" "$floor_median"
+report "run --rm --isolation=vm nano /bin/true" "$vm_median" "--isolation=process" "$process_median"
+report "vm run /bin/true (the VM box alone)" "$box_median" "bare qemu boot" "$floor_median"
+# The load of a shared host drifts between rounds: the median of each
+# round's own ratio (neighbours in time) is steadier than the ratio of medians.
+round_ratios() { paste -d' ' <(tr ' ' '\n' <<<"${times[$1]}" | grep .) <(tr ' ' '\n' <<<"${times[$2]}" | grep .) |
+  awk '{ printf "%.3f\n", $1 / $2 }' | median; }
+echo "median of per-round ratios: vm run ÷ floor $(round_ratios skiff_vm floor_boot), vm box ÷ floor $(round_ratios vm_box floor_boot)"

@@ -1,7 +1,8 @@
 // skiff-agent: pid 1 of a skiff utility VM. Linked statically and packed
 // into the initramfs next to the kernel modules it needs.
 //
-// It loads the modules listed in /modules/order, opens the virtio-serial
+// It loads the modules listed in /modules/order (the disk driver only once
+// the host said the root image is complete), opens the virtio-serial
 // port to the host, says hello, and waits for the container's process spec.
 // Then it mounts the root filesystem (the erofs image on /dev/vda under a
 // tmpfs-backed overlay, so writes never reach the image), switches into it,
@@ -101,23 +102,38 @@ long finit_module(int fd) { return ::syscall(SYS_finit_module, fd, "", 0); }
 
 long uptime_ms();
 
-void load_modules(std::string& timings) {
+// The disk's driver is loaded only once the host said the root image is
+// complete: the kernel reads the disk when the driver binds (partition
+// scan), and blocks it cached while the host was still writing the image
+// (it boots in parallel) could be stale, which BLKFLSBUF does not always undo.
+bool deferred_module(const std::string& name) { return name.starts_with("virtio_blk."); }
+
+void load_module(const std::string& name, std::string& timings) {
+  std::string path = "/modules/" + name;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fatal(errno_text("open " + path));
+  long before = uptime_ms();
+  if (finit_module(fd) != 0 && errno != EEXIST) fatal(errno_text("load module " + name));
+  ::close(fd);
+  timings += ", " + name + " " + std::to_string(uptime_ms() - before) + " ms";
+}
+
+// Loads the modules in /modules/order, but for those deferred_module()
+// names, which it returns.
+std::vector<std::string> load_modules(std::string& timings) {
+  std::vector<std::string> deferred;
   FILE* order = std::fopen("/modules/order", "re");
-  if (!order) return;  // everything needed is built in
+  if (!order) return deferred;  // everything needed is built in
   char line[512];
   while (std::fgets(line, sizeof line, order)) {
     std::string name(line);
     while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
     if (name.empty()) continue;
-    std::string path = "/modules/" + name;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fatal(errno_text("open " + path));
-    long before = uptime_ms();
-    if (finit_module(fd) != 0 && errno != EEXIST) fatal(errno_text("load module " + name));
-    ::close(fd);
-    timings += ", " + name + " " + std::to_string(uptime_ms() - before) + " ms";
+    if (deferred_module(name)) deferred.push_back(name);
+    else load_module(name, timings);
   }
   std::fclose(order);
+  return deferred;
 }
 
 // Milliseconds since the guest kernel started: the agent reports its
@@ -155,17 +171,33 @@ std::string wait_for_device(const char* prefix, const char* suffix, long timeout
   }
 }
 
+// The host asks for phase traces (skiff_trace=1 on the kernel command line,
+// which the kernel hands to init as an environment variable) only when it
+// logs them: each frame is a round of device emulation.
+const bool tracing = [] {
+  const char* value = std::getenv("skiff_trace");
+  return value && *value == '1';
+}();
+
 void trace(const std::string& what) {
-  send(MessageType::trace, 0, what + " at " + std::to_string(uptime_ms()) + " ms");
+  if (tracing) send(MessageType::trace, 0, what + " at " + std::to_string(uptime_ms()) + " ms");
 }
+
+std::vector<std::string> deferred_modules;
 
 void setup_root(const proto::ProcessSpec& spec) {
   trace("start received");
+  if (!deferred_modules.empty()) {
+    std::string timings = "disk driver";
+    for (const auto& name : deferred_modules) load_module(name, timings);
+    trace(timings + " loaded");
+  }
   std::string disk = wait_for_device("vda", "", 10000);
   if (disk.empty()) fatal("no root disk /dev/vda: is virtio_blk built in or in the initramfs?");
-  // The host may have finished the image after the kernel first read the
-  // disk (it boots while mkfs.erofs runs): drop any stale cached blocks
-  // before mounting, and once more if the mount still saw stale ones.
+  // With a built-in disk driver the kernel read the disk at boot, maybe
+  // before the host finished the image (it boots while mkfs.erofs runs):
+  // drop any stale cached blocks before mounting, and once more if the
+  // mount still saw stale ones.
   ::mkdir("/mnt/lower", 0755);
   for (int attempt = 1;; ++attempt) {
     int disk_fd = ::open(disk.c_str(), O_RDONLY | O_CLOEXEC);
@@ -262,8 +294,9 @@ std::string find_program(const std::string& name, const std::vector<std::string>
   }
   if (::dup2(stdin_fd, 0) < 0 || ::dup2(stdout_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0)
     die(errno_text("dup2"), 126);
-  for (int fd = 3; fd < 1024; ++fd)
-    if (fd != report) ::close(fd);
+  // One syscall, not a thousand: each costs a trap into the emulator under TCG.
+  if (report > 3) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(report - 1), 0u);
+  ::syscall(SYS_close_range, static_cast<unsigned>(report + 1), ~0u, 0u);
   // Like runc: a missing working directory is created (as root, before
   // the process drops to its user).
   for (size_t slash = spec.cwd.find('/', 1);; slash = spec.cwd.find('/', slash + 1)) {
@@ -568,7 +601,7 @@ int main() {
   std::string timings = "init " + std::to_string(uptime_ms()) + " ms";
   ::mkdir("/dev", 0755);
   ::mount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-  load_modules(timings);
+  deferred_modules = load_modules(timings);
   timings += ", modules loaded " + std::to_string(uptime_ms()) + " ms";
   std::string port = wait_for_device("vport", "p1", 10000);
   timings += ", channel " + std::to_string(uptime_ms()) + " ms";

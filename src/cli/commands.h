@@ -35,6 +35,7 @@ void add_exec_command(CLI::App& app, Context& context);
 void add_container_command(CLI::App& app, Context& context);
 void add_build_command(CLI::App& app, Context& context);
 void add_builder_command(CLI::App& app, Context& context);
+void add_container_vm_command(CLI::App& app, Context& context);  // needs add_container_command first
 
 // The order `skiff --help` lists them in.
 inline constexpr CommandRegistrar all_commands[] = {
@@ -65,6 +66,7 @@ inline constexpr CommandRegistrar all_commands[] = {
     add_system_command,
     add_version_command,
     add_container_command,
+    add_container_vm_command,
     add_runtime_command,
     add_vm_command,
     add_snapshot_command,

@@ -31,7 +31,8 @@ void add_run_options(CLI::App* cmd, container::RunOptions& o) {
                   "seccomp=unconfined|PROFILE.json, no-new-privileges[:true|false]");
   cmd->add_option("--network,--net", o.network, "none (loopback only) or host")->capture_default_str();
   cmd->add_flag("--init", o.init, "Run a small init as PID 1 that reaps zombies and forwards signals");
-  cmd->add_option("--isolation", o.isolation, "process (default), vm or hyperv");
+  cmd->add_option("--isolation", o.isolation, "process (default; or the config's), vm or hyperv (a VM per container)");
+  cmd->add_option("--vm-kernel", o.vm_kernel, "Guest kernel (bzImage) for --isolation=vm (default: Debian's cloud kernel)");
   cmd->add_option("--platform", o.platform, "Platform to pull if the image is missing (os/arch[/variant])");
   cmd->add_option("--pull", o.pull, "Pull the image: missing (default), always or never")->capture_default_str();
   cmd->add_option("--stop-signal", o.stop_signal, "Signal to stop the container (default: the image's, or SIGTERM)");
@@ -44,6 +45,9 @@ void finish_run_options(container::RunOptions& o, const std::vector<std::string>
   o.command = tail;
   if (o.pull != "missing" && o.pull != "always" && o.pull != "never")
     fail(ErrorKind::invalid_argument, "--pull {}: use missing, always or never", o.pull);
+  if (!o.vm_kernel.empty() && o.isolation == "process")
+    fail(ErrorKind::invalid_argument, "--vm-kernel {} needs --isolation=vm (a process-isolated container runs on the host's kernel)",
+         o.vm_kernel);
   if (o.tty && o.interactive && !::isatty(STDIN_FILENO))
     fail(ErrorKind::invalid_argument, "the input device is not a TTY: drop -t, or run skiff from a terminal");
 }

@@ -2,20 +2,16 @@
 // manage guest kernels. For testing and benchmarking the VM box; `skiff run
 // --isolation=vm` is the user-facing way in.
 #include <fmt/format.h>
-#include <signal.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "core/humanize.h"
 #include "core/json.h"
+#include "vm/attach.h"
 #include "vm/vm.h"
 
 namespace skiff::cli {
@@ -28,25 +24,6 @@ struct RunOptions {
   double cpus = 0;
   bool tty = false, interactive = false;
   std::vector<std::string> env, command;
-};
-
-// Raw mode on the user's terminal for -t, restored on every way out.
-class RawTerminal {
- public:
-  explicit RawTerminal(int fd) : fd_(fd) {
-    if (::tcgetattr(fd_, &saved_) != 0) return;
-    termios raw = saved_;
-    ::cfmakeraw(&raw);
-    active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
-  }
-  ~RawTerminal() {
-    if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
-  }
-
- private:
-  int fd_;
-  termios saved_{};
-  bool active_ = false;
 };
 
 std::pair<std::uint32_t, std::uint32_t> parse_user(const std::string& text) {
@@ -92,57 +69,25 @@ void run_vm(const RunOptions& o, Context& context) {
   p.hostname = o.hostname.empty() ? "skiff-vm" : o.hostname;
   if (!o.user.empty()) std::tie(p.uid, p.gid) = parse_user(o.user);
   p.terminal = o.tty;
-  if (o.tty) {
-    winsize size{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
-      p.rows = size.ws_row;
-      p.cols = size.ws_col;
-    }
-  }
-
-  // Signals go to the process in the VM; a second thread turns them into
-  // frames so the main thread can simply wait.
-  sigset_t forwarded;
-  sigemptyset(&forwarded);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH}) sigaddset(&forwarded, s);
-  ::pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+  if (o.tty) std::tie(p.rows, p.cols) = vm::terminal_size(STDOUT_FILENO);
 
   auto box = std::make_unique<vm::VmBox>(context.root(), "cli", config);
   vm::Stdio stdio;
   stdio.in = o.interactive || o.tty ? STDIN_FILENO : -1;
   stdio.out = STDOUT_FILENO;
   stdio.err = STDERR_FILENO;
-  std::optional<RawTerminal> raw;
-  if (o.tty && ::isatty(STDIN_FILENO)) raw.emplace(STDIN_FILENO);
-  box->start(stdio);
-  static std::mutex box_mutex;
-  static vm::VmBox* live_box = box.get();
-  std::thread([forwarded] {
-    for (;;) {
-      int signal = 0;
-      if (::sigwait(&forwarded, &signal) != 0) return;
-      std::lock_guard lock(box_mutex);
-      if (!live_box) return;
-      if (signal == SIGWINCH) {
-        winsize size{};
-        if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) live_box->resize(size.ws_row, size.ws_col);
-      } else {
-        live_box->kill(signal);
-      }
-    }
-  }).detach();
-  int code = box->wait();
-  raw.reset();
-  if (auto errors = box->errors(); !errors.empty()) fmt::print(stderr, "skiff: {}\n", errors);
+  int code = 0;
   {
-    std::lock_guard lock(box_mutex);
-    live_box = nullptr;
+    // Signals and window sizes go to the process in the VM.
+    vm::Attachment attached(o.tty ? STDIN_FILENO : -1,
+                            {[&box](int signal) { box->kill(signal); },
+                             [&box](std::uint16_t rows, std::uint16_t cols) { box->resize(rows, cols); }});
+    box->start(stdio);
+    code = box->wait();
   }
+  if (auto errors = box->errors(); !errors.empty()) fmt::print(stderr, "skiff: {}\n", errors);
   box.reset();  // no qemu, no temp files left when we exit
-  std::fflush(stdout);
-  std::fflush(stderr);
-  // The signal thread may still be parked in sigwait: leave without unwinding it.
-  std::_Exit(code);
+  context.exit_code = code;
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ struct RunOptions {
   bool detach = false;       // -d
   bool remove = false;       // --rm
   std::string isolation;     // "" (config default) | process | vm | hyperv
+  std::string vm_kernel;     // --vm-kernel: guest kernel for vm ("" the config's, else Debian's cloud kernel)
   std::optional<std::string> platform;
   std::string pull = "missing";  // always | missing | never
   std::optional<std::string> log_max_size;

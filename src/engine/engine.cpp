@@ -135,6 +135,7 @@ Record Engine::create(const RunOptions& options, Progress* pull_progress) {
                    {"LogMaxSize", options.log_max_size ? parse_size(*options.log_max_size) : default_log_max_size},
                    {"Init", options.init},
                    {"Network", options.network}};
+  if (isolation == "vm") record.config["Vm"] = plan_vm(record, options, image.platform.os_version, top.empty() ? "" : top.str());
   store_.add(record);  // reserves the name; everything below is undone on failure
 
   ContainerPaths paths{container_dir(record.id)};

@@ -79,6 +79,10 @@ class Engine {
 
   Store& store() { return store_; }
 
+  // `skiff container vm-monitor ID`: the long-lived owner of a detached VM
+  // container (engine_vm.cpp), started by start(); returns the exit code.
+  int own_vm(const std::string& id);
+
  private:
  public:
   struct Parts;  // the boxes the engine drives (engine_parts.h)
@@ -97,6 +101,17 @@ class Engine {
   Record reconcile(Record record);
   void destroy(const Record& record);
   bool wait_until_exited(const std::string& id, std::chrono::milliseconds timeout);
+
+  // VM isolation (engine_vm.cpp): the same life cycle, a VM per container.
+  // plan_vm checks a VM can serve the image and returns what start needs
+  // (in a foreground run it also boots the VM, see Parts).
+  Json plan_vm(const Record& record, const RunOptions& options, const std::string& min_kernel,
+               const std::string& top_chain);
+  int run_vm_foreground(Record& record);
+  void start_vm_detached(Record& record);
+  int exec_vm(const Record& record, const Json& process, bool interactive);
+  // To the container's init (all: every process), either isolation.
+  void deliver_signal(const Record& record, int signal, bool all);
 };
 
 }  // namespace skiff::engine

@@ -67,7 +67,7 @@ void Engine::kill(const std::string& key, int signal) {
   Record record = get(key);
   if (record.state != State::running)
     fail(ErrorKind::conflict, "kill {}: container {} is not running", key, record.short_id());
-  parts_->runtime.kill(record.id, signal, signal == SIGKILL);
+  deliver_signal(record, signal, signal == SIGKILL);
 }
 
 void Engine::stop(const std::string& key, std::optional<std::chrono::seconds> timeout) {
@@ -80,13 +80,13 @@ void Engine::stop(const std::string& key, std::optional<std::chrono::seconds> ti
   } catch (const Error&) {
   }
   try {
-    parts_->runtime.kill(record.id, signal, false);
+    deliver_signal(record, signal, false);
   } catch (const Error& e) {
     log::debug("stop {}: {}", record.short_id(), e.what());
   }
   if (wait_until_exited(record.id, grace)) return;
   try {
-    parts_->runtime.kill(record.id, SIGKILL, true);
+    deliver_signal(record, SIGKILL, true);
   } catch (const Error& e) {
     log::debug("stop {}: {}", record.short_id(), e.what());
   }
@@ -100,7 +100,7 @@ void Engine::remove(const std::string& key, bool force) {
     if (!force)
       fail(ErrorKind::conflict, "rm {}: the container is running: stop it first (skiff stop {}) or use -f", key, key);
     try {
-      parts_->runtime.kill(record.id, SIGKILL, true);
+      deliver_signal(record, SIGKILL, true);
     } catch (const Error& e) {
       log::debug("rm -f {}: {}", record.short_id(), e.what());
     }
@@ -146,6 +146,7 @@ int Engine::exec(const std::string& key, const ExecRequest& request) {
     User user = resolve_user(rootfs.get(), *request.user);
     process["user"] = {{"uid", user.uid}, {"gid", user.gid}, {"additionalGids", user.additional_gids}};
   }
+  if (record.isolation == "vm") return exec_vm(record, process, request.interactive);
   runtime::ExecOptions options;
   options.process = runtime::parse_process(process);
   UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));

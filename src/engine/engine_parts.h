@@ -5,6 +5,7 @@
 #include "image/store.h"
 #include "runtime/runtime.h"
 #include "snapshot/snapshotter.h"
+#include "vm/vm.h"
 
 namespace skiff::engine {
 
@@ -13,6 +14,10 @@ struct Engine::Parts {
   ImageStore images;
   snapshot::Snapshotter snapshots;
   runtime::Runtime runtime;
+  // VM isolation (engine_vm.cpp): a foreground run boots its VM while
+  // create still prepares the container.
+  bool boot_vm_during_create = false;
+  std::unique_ptr<vm::VmBox> booting_vm;
 };
 
 // Files of a container under containers/<id>/.

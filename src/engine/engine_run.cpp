@@ -85,8 +85,11 @@ void relay_output(int out, int err, LogWriter& log, const std::atomic<bool>& sto
 }  // namespace
 
 int Engine::run(const RunOptions& options, std::string& id, Progress* pull_progress) {
+  parts_->boot_vm_during_create = !options.detach;  // VM isolation: boots while create runs
   Record record = create(options, pull_progress);
+  parts_->boot_vm_during_create = false;
   id = record.id;
+  if (record.isolation == "vm") return options.detach ? (start_vm_detached(record), 0) : run_vm_foreground(record);
   if (options.detach) {
     start_detached(record);
     return 0;
@@ -97,10 +100,10 @@ int Engine::run(const RunOptions& options, std::string& id, Progress* pull_progr
 void Engine::start(const std::string& key) {
   Record record = get(key);
   if (record.state == State::running) return;  // docker start of a running container is a no-op
-  if (record.isolation == "vm") fail(ErrorKind::unsupported, "start {}: VM containers cannot be restarted yet", key);
   mount_rootfs(record);
   ::unlink((container_dir(record.id) / "exit.json").c_str());
-  start_detached(record);
+  if (record.isolation == "vm") start_vm_detached(record);
+  else start_detached(record);
 }
 
 int Engine::run_foreground(Record& record) {

@@ -245,8 +245,15 @@ Runnability runnable_here(const Platform& image, Isolation isolation) {
       if (std::find(image.os_features.begin(), image.os_features.end(), "win32k") != image.os_features.end())
         detail += ", needs win32k";
     }
-    return {false, fmt::format("a {} image ({}{}) needs a {} host; skiff runs Linux images and can only pull and "
-                               "inspect this one", image.os, image.str(), detail, image.os == "windows" ? "Windows" : image.os)};
+    std::string rule;
+    if (image.os == "windows")
+      rule = isolation == Isolation::process
+                 ? "; on Windows, process isolation needs the host's own build (hosts from 10.0.20348 on also take "
+                   "10.0.20348 up to their build)"
+                 : "; on Windows, Hyper-V isolation takes any build up to the host's, never a newer one";
+    return {false, fmt::format("a {} image ({}{}) needs a {} host{}; skiff runs Linux images (also under "
+                               "--isolation=vm) and can only pull and inspect this one",
+                               image.os, image.str(), detail, image.os == "windows" ? "Windows" : image.os, rule)};
   }
   if (!image.architecture.empty() && image.architecture != host.architecture)
     return {false, fmt::format("the image is built for {}/{}, this host is {}/{}; pull the {} variant with --platform {}",

@@ -4,9 +4,13 @@
 #include <x86intrin.h>
 
 #include <cstdlib>
+#include <mutex>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/host_features.h"
+#include "core/log.h"
+#include "core/log.h"
 #include "vm/qemu.h"
 #include "vm/vm.h"
 
@@ -46,6 +50,14 @@ AcceleratorChoice choose_accelerator(Accelerator requested) {
     case KvmStatus::unavailable: break;
   }
   return {Accelerator::tcg, "no usable /dev/kvm; using TCG emulation"};
+}
+
+void warn_if_emulated(const AcceleratorChoice& choice) {
+  if (choice.accel != Accelerator::tcg) return;
+  static std::once_flag warned;
+  std::call_once(warned, [&] {
+    log::warn("VM isolation runs emulated ({}): a VM starts in seconds, not milliseconds", choice.reason);
+  });
 }
 
 // Under TCG the guest reads the host's TSC, but calibrating it against the

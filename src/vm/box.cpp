@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "core/thread.h"
 #include "vm/initramfs.h"
 #include "vm/qemu.h"
 #include "vm/root_image.h"
@@ -35,7 +36,6 @@ using proto::MessageType;
 namespace {
 
 constexpr std::uint64_t kDefaultMemory = 512ull << 20;
-constexpr std::uint64_t kMinimumMemory = 128ull << 20;
 constexpr size_t kStdinBacklog = 1 << 20;
 
 UniqueFd dup_fd(int fd) {
@@ -77,6 +77,12 @@ std::string last_line(const fs::path& path) {
   return agent.empty() ? line : agent;
 }
 
+void check_process(const std::string& id, const Process& process) {
+  if (process.args.empty()) fail(ErrorKind::invalid_argument, "VM {}: no command to run", id);
+  if (process.cwd.empty() || process.cwd[0] != '/')
+    fail(ErrorKind::invalid_argument, "VM {}: working directory \"{}\" must be absolute", id, process.cwd);
+}
+
 }  // namespace
 
 struct VmBox::Impl {
@@ -95,8 +101,10 @@ struct VmBox::Impl {
 
   struct HostProcess {
     UniqueFd in, out, err;
+    std::function<void(bool, std::string_view)> copy;
     bool terminal = false;
     std::optional<int> exit;
+    std::string errors;
   };
 
   mutable std::mutex mutex;
@@ -110,6 +118,10 @@ struct VmBox::Impl {
   std::string outgoing;  // frames waiting for the channel
   std::map<std::uint32_t, HostProcess> processes;
   std::uint32_t next_exec_id = 1;
+  std::mutex boot_mutex, start_mutex;
+  bool booted = false;
+  bool process_given = false;      // start() handed over the process
+  bool agent_up = false;           // its hello arrived
   bool start_sent = false;
   bool finished = false;           // the relay ended: the VM is gone
   std::optional<int> killed_with;  // the VM was killed before/without an exit frame
@@ -144,9 +156,7 @@ struct VmBox::Impl {
 VmBox::VmBox(const Root& root, std::string id, VmConfig config)
     : impl_(std::make_unique<Impl>(root, std::move(id), std::move(config))) {
   auto& c = impl_->config;
-  if (c.process.args.empty()) fail(ErrorKind::invalid_argument, "VM {}: no command to run", impl_->id);
-  if (c.process.cwd.empty() || c.process.cwd[0] != '/')
-    fail(ErrorKind::invalid_argument, "VM {}: working directory \"{}\" must be absolute", impl_->id, c.process.cwd);
+  check_process(impl_->id, c.process);
   if (c.resources.memory_bytes != 0 && c.resources.memory_bytes < kMinimumMemory)
     fail(ErrorKind::invalid_argument, "VM {}: --memory {} MiB is too small for a VM; give at least 128m", impl_->id,
          c.resources.memory_bytes >> 20);
@@ -163,12 +173,7 @@ VmBox::VmBox(const Root& root, std::string id, VmConfig config)
   impl_->kernel = select_kernel(root, c.kernel);
   check_kernel_requirement(impl_->kernel, c.min_kernel);
   impl_->accel = choose_accelerator(c.accel);
-  if (impl_->accel.accel == Accelerator::tcg) {
-    static std::once_flag warned;
-    std::call_once(warned, [&] {
-      log::warn("VM isolation runs emulated ({}): a VM starts in seconds, not milliseconds", impl_->accel.reason);
-    });
-  }
+  warn_if_emulated(impl_->accel);
   impl_->initramfs = c.kernel.initramfs.empty() ? ensure_initramfs(vm_dir(root) / "initramfs", impl_->kernel)
                                                 : c.kernel.initramfs;
 }
@@ -190,7 +195,8 @@ void VmBox::Impl::launch() {
   wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake) fail_errno("eventfd");
 
-  image = std::make_unique<RootImage>(vm_dir(root) / "images", config.rootfs, config.rootfs_key, scratch.path());
+  image = std::make_unique<RootImage>(vm_dir(root) / "images", RootSource{config.rootfs, config.make_rootfs},
+                                      config.rootfs_key, scratch.path());
 
   QemuLaunch q;
   q.kernel = kernel.pvh_image.empty() ? kernel.image : kernel.pvh_image;
@@ -205,6 +211,7 @@ void VmBox::Impl::launch() {
   q.memory_mib = std::max<std::uint64_t>(memory >> 20, kMinimumMemory >> 20);
   q.cpus = config.resources.cpus > 0 ? static_cast<unsigned>(std::ceil(config.resources.cpus)) : 1;
   q.channel_fd = 3;
+  q.trace = log::level() <= log::Level::debug;
   auto args = qemu_arguments(q);
   auto program = find_program(args[0]);
   if (!program) fail(ErrorKind::unavailable, "VM isolation needs qemu: apt-get install qemu-system-x86");
@@ -226,6 +233,9 @@ void VmBox::Impl::launch() {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the caller may block signals it forwards
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    // Out of the caller's process group: Ctrl-C on the user's terminal is
+    // for the container (skiff forwards it), not for qemu.
+    ::setpgid(0, 0);
     int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(log.get(), 1);
@@ -250,30 +260,51 @@ std::string VmBox::Impl::describe_failure() {
   return out;
 }
 
-void VmBox::start(Stdio stdio) {
+void VmBox::boot() {
   auto& impl = *impl_;
+  std::lock_guard boot_lock(impl.boot_mutex);
+  if (impl.booted) return;
+  impl.launch();
+  impl.relay = start_thread_without_signals([&impl] { impl.run_relay(); });
+  impl.booted = true;
+}
+
+void VmBox::start(Stdio stdio) { start(std::move(stdio), impl_->config.process); }
+
+void VmBox::start(Stdio stdio, const Process& process) {
+  auto& impl = *impl_;
+  check_process(impl.id, process);
   {
     std::lock_guard lock(impl.mutex);
-    if (impl.qemu.running() || impl.finished) fail(ErrorKind::conflict, "VM {}: already started", impl.id);
+    if (impl.process_given || impl.finished) fail(ErrorKind::conflict, "VM {}: already started", impl.id);
     Impl::HostProcess main;
-    main.terminal = impl.config.process.terminal;
+    main.terminal = process.terminal;
     main.in = dup_fd(stdio.in);
     main.out = dup_fd(stdio.out);
     if (!main.terminal) main.err = dup_fd(stdio.err);
+    main.copy = std::move(stdio.copy);
     impl.processes[0] = std::move(main);
+    impl.config.process = process;
+    impl.process_given = true;
   }
-  impl.launch();
-  if (impl.image->cached()) impl.send_start();
-  impl.relay = std::thread([&impl] { impl.run_relay(); });
+  boot();
+  bool agent_up;
+  {
+    std::lock_guard lock(impl.mutex);
+    agent_up = impl.agent_up;
+  }
+  // Else the agent's hello sends it.
+  if (impl.image->cached() || agent_up) impl.send_start();
 }
 
 // The process starts once the root image is complete. A cached image is
 // complete at once: the start frame then waits in the channel for the agent
 // (qemu holds it until the guest opens the port), saving a round trip.
 void VmBox::Impl::send_start() {
+  std::lock_guard once(start_mutex);  // the caller's thread and the relay's may both get here
   {
     std::lock_guard lock(mutex);
-    if (start_sent || finished) return;
+    if (start_sent || finished || !process_given) return;
   }
   try {
     image->wait_ready();
@@ -296,20 +327,29 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
   switch (frame.type) {
     case MessageType::hello: {
       log::debug("VM {}: agent up at {} ms (guest: {})", id, elapsed_ms(), frame.payload);
+      {
+        std::lock_guard lock(mutex);
+        agent_up = true;
+      }
       send_start();
       return;
     }
     case MessageType::stdout_data:
     case MessageType::stderr_data: {
       int fd = -1;
+      bool is_stderr = false;
+      std::function<void(bool, std::string_view)>* copy = nullptr;
       {
         std::lock_guard lock(mutex);
         auto it = processes.find(frame.process);
         if (it == processes.end()) return;
         auto& p = it->second;
-        fd = frame.type == MessageType::stderr_data && !p.terminal ? p.err.get() : p.out.get();
+        is_stderr = frame.type == MessageType::stderr_data && !p.terminal;
+        fd = is_stderr ? p.err.get() : p.out.get();
+        if (p.copy) copy = &p.copy;  // map nodes stay put; only this thread resets it
       }
       if (fd >= 0) write_all(fd, frame.payload.data(), frame.payload.size());
+      if (copy) (*copy)(is_stderr, frame.payload);
       return;
     }
     case MessageType::exit: {
@@ -338,6 +378,10 @@ void VmBox::Impl::handle_frame(const proto::Frame& frame) {
       std::lock_guard lock(mutex);
       if (!errors.empty()) errors += "\n";
       errors += frame.payload;
+      if (auto it = processes.find(frame.process); it != processes.end()) {
+        if (!it->second.errors.empty()) it->second.errors += "\n";
+        it->second.errors += frame.payload;
+      }
       if (frame.process == 0 && !processes[0].exit) failure = frame.payload;
       changed.notify_all();
       return;
@@ -496,6 +540,7 @@ std::uint32_t VmBox::exec(const Process& process, Stdio stdio) {
   p.in = dup_fd(stdio.in);
   p.out = dup_fd(stdio.out);
   if (!p.terminal) p.err = dup_fd(stdio.err);
+  p.copy = std::move(stdio.copy);
   Process spec = process;
   spec.open_stdin = p.in.valid();
   impl.processes[exec_id] = std::move(p);
@@ -524,6 +569,12 @@ const AcceleratorChoice& VmBox::accelerator() const { return impl_->accel; }
 std::string VmBox::errors() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->errors;
+}
+
+std::string VmBox::process_errors(std::uint32_t process) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->processes.find(process);
+  return it == impl_->processes.end() ? std::string() : it->second.errors;
 }
 
 int run(const Root& root, const VmConfig& config, Stdio stdio) {

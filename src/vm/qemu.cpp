@@ -31,6 +31,7 @@ std::string kernel_command_line(const QemuLaunch& launch) {
     std::uint64_t khz = host_tsc_khz();
     if (khz > 0) line += fmt::format(" tsc_early_khz={}", khz);
   }
+  if (launch.trace) line += " skiff_trace=1";
   // For debugging a guest (e.g. "loglevel=7 initcall_debug").
   if (const char* extra = std::getenv("SKIFF_VM_APPEND"); extra && *extra) line += std::string(" ") + extra;
   return line;

@@ -20,6 +20,7 @@ struct QemuLaunch {
   std::uint64_t memory_mib = 512;
   unsigned cpus = 1;
   int channel_fd = 3;                 // the socket qemu inherits for the agent's port
+  bool trace = false;                 // the agent reports its phases (for --log-level debug)
 };
 
 // The host TSC frequency in kHz (measured once), 0 if unknown.

@@ -13,6 +13,7 @@
 #include "core/fs.h"
 #include "core/lock.h"
 #include "core/subprocess.h"
+#include "core/thread.h"
 
 namespace skiff::vm {
 
@@ -40,6 +41,34 @@ void make_erofs(const fs::path& rootfs, const fs::path& image) {
   }
 }
 
+// mkfs.erofs truncates its output first: done on the file qemu already has
+// open, that shrinks the guest's disk to whatever was written when qemu
+// looked (seen as stale superblocks and corrupt directories). So mkfs
+// writes beside it, and the bytes are copied into the placeholder, which
+// is never truncated below what the guest may read.
+void build_into_placeholder(const fs::path& rootfs, const fs::path& placeholder) {
+  fs::path staging = placeholder;
+  staging += ".mkfs";
+  struct Unlink {
+    const fs::path& path;
+    ~Unlink() { ::unlink(path.c_str()); }
+  } remove_staging{staging};
+  make_erofs(rootfs, staging);
+  UniqueFd from(::open(staging.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd to(::open(placeholder.c_str(), O_WRONLY | O_CLOEXEC));
+  struct stat st;
+  if (!from || !to || ::fstat(from.get(), &st) != 0) fail_errno("open the VM root image " + staging.string());
+  loff_t in = 0, out = 0;
+  while (in < st.st_size) {
+    ssize_t n = ::copy_file_range(from.get(), &in, to.get(), &out, static_cast<size_t>(st.st_size - in), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail_errno("copy the VM root image into " + placeholder.string());
+  }
+  // The guest reads only the blocks the superblock names, all below the
+  // real size now; later boots see the right size.
+  if (::fsync(to.get()) != 0 || ::ftruncate(to.get(), st.st_size) != 0) fail_errno("finish " + placeholder.string());
+}
+
 }  // namespace
 
 struct RootImage::State {
@@ -52,12 +81,12 @@ struct RootImage::State {
   bool joined = false;
 };
 
-RootImage::RootImage(const fs::path& cache_dir, const fs::path& rootfs, const std::string& key,
+RootImage::RootImage(const fs::path& cache_dir, RootSource source, const std::string& key,
                      const fs::path& scratch_dir)
     : state_(std::make_unique<State>()) {
   struct stat st;
-  if (::stat(rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    fail(ErrorKind::not_found, "VM root filesystem {}: not a directory", rootfs.string());
+  if (!source.make && (::stat(source.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
+    fail(ErrorKind::not_found, "VM root filesystem {}: not a directory", source.dir.string());
   if (!find_program("mkfs.erofs"))
     fail(ErrorKind::unavailable, "VM isolation needs mkfs.erofs: apt-get install erofs-utils");
   if (!key.empty() && !valid_key(key))
@@ -97,9 +126,16 @@ RootImage::RootImage(const fs::path& cache_dir, const fs::path& rootfs, const st
   }
   state_->final_path = final_path;
   State* state = state_.get();
-  state_->builder = std::thread([state, rootfs] {
+  state_->builder = start_thread_without_signals([state, source = std::move(source), scratch_dir] {
     try {
-      make_erofs(rootfs, state->path);
+      if (source.make) {
+        TempDir tree(scratch_dir, "rootfs-");
+        ::chmod(tree.path().c_str(), 0755);  // the guest's "/" (mkdtemp made it 0700)
+        source.make(tree.path());
+        build_into_placeholder(tree.path(), state->path);
+      } else {
+        build_into_placeholder(source.dir, state->path);
+      }
     } catch (...) {
       state->error = std::current_exception();
     }

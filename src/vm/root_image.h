@@ -6,17 +6,25 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 namespace skiff::vm {
+
+// The tree the image is built from: a directory, or a function that fills
+// an empty one (see VmConfig::make_rootfs).
+struct RootSource {
+  std::filesystem::path dir;
+  std::function<void(const std::filesystem::path&)> make;
+};
 
 class RootImage {
  public:
   // Starts the build (in the background) unless the image is cached.
   // `key` names the content (e.g. the image's top chain ID); empty means
   // uncached: the image goes into `scratch_dir` and is deleted with it.
-  RootImage(const std::filesystem::path& cache_dir, const std::filesystem::path& rootfs, const std::string& key,
+  RootImage(const std::filesystem::path& cache_dir, RootSource source, const std::string& key,
             const std::filesystem::path& scratch_dir);
   ~RootImage();
   RootImage(const RootImage&) = delete;

@@ -19,6 +19,15 @@ KernelCache kernel_cache(const Root& root) { return KernelCache(vm_dir(root) / "
 GuestKernel select_kernel(const Root& root, const KernelChoice& choice) {
   if (!choice.kernel.empty()) {
     GuestKernel kernel = describe_kernel(choice.kernel, choice.modules_dir);
+    // Modules not named: the ones beside it, in the store's layout
+    // (<release>/{vmlinuz,modules}) or Debian's (/boot/vmlinuz-R, /lib/modules/R).
+    if (kernel.modules_dir.empty()) {
+      for (const auto& dir : {choice.kernel.parent_path() / "modules", fs::path("/lib/modules") / kernel.release})
+        if (fs::is_directory(dir)) {
+          kernel.modules_dir = dir;
+          break;
+        }
+    }
     for (const auto& config : {choice.kernel.parent_path() / ("config-" + kernel.release), choice.kernel.parent_path() / "config"})
       if (kernel.config.empty() && fs::exists(config)) kernel.config = config;
     // The unpacked (PVH) form boots faster; derive it once per kernel file.

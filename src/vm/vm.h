@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,13 +35,18 @@ struct AcceleratorChoice {
 // has hardware virtualisation and TCG otherwise (also under PVM, whose
 // /dev/kvm cannot run a stock kernel).
 AcceleratorChoice choose_accelerator(Accelerator requested = Accelerator::automatic);
+// The one-line warning (once per process) that VMs run emulated under TCG.
+void warn_if_emulated(const AcceleratorChoice& choice);
 
 // The process to run: the OCI runtime spec's process section, with numeric
 // user and groups already resolved by the caller.
 using Process = protocol::ProcessSpec;
 
+// The smallest VM the guest kernel and agent boot in.
+inline constexpr std::uint64_t kMinimumMemory = 128ull << 20;
+
 struct Resources {
-  std::uint64_t memory_bytes = 0;  // 0: 512 MiB
+  std::uint64_t memory_bytes = 0;  // 0: 512 MiB; at least kMinimumMemory
   double cpus = 0;                 // 0: 1; fractions round up to whole vCPUs
 };
 
@@ -53,6 +59,11 @@ struct KernelChoice {
 
 struct VmConfig {
   std::filesystem::path rootfs;     // the flattened image: a directory
+  // Instead of `rootfs`: fills an empty directory with the flattened image.
+  // Called only when the erofs image is not cached, on the image builder's
+  // thread while the VM boots (so it must not share the caller's database
+  // connection); the directory is deleted once the image is built.
+  std::function<void(const std::filesystem::path& empty_dir)> make_rootfs;
   std::string rootfs_key;           // cache key of its erofs image (e.g. top chain ID); empty: uncached
   std::string min_kernel;           // the image's os.version: minimum guest kernel (empty: any)
   Process process;
@@ -70,6 +81,9 @@ struct Stdio {
   int in = -1;
   int out = -1;
   int err = -1;
+  // Also sees every chunk of output (stderr false with a terminal), on the
+  // relay thread: e.g. a container log next to the terminal.
+  std::function<void(bool is_stderr, std::string_view data)> copy = {};
 };
 
 // For `skiff info`: can this host run VMs, and how.
@@ -87,8 +101,9 @@ VmSupport vm_support(const Root& root);
 std::filesystem::path vm_dir(const Root& root);
 KernelCache kernel_cache(const Root& root);
 
-// The kernel a config would boot: the override, or the store's cached
-// Debian kernel (fetched on first use).
+// The kernel a config would boot: the override (its modules, when not
+// named, from `modules/` beside it or /lib/modules/<release>), or the
+// store's cached Debian kernel (fetched on first use).
 GuestKernel select_kernel(const Root& root, const KernelChoice& choice);
 
 class VmBox {
@@ -102,10 +117,15 @@ class VmBox {
   VmBox(const VmBox&) = delete;
   VmBox& operator=(const VmBox&) = delete;
 
-  // Boots the VM (the root image is built in parallel if not cached) and
-  // starts the process once the agent is up. Returns without waiting for
-  // the boot. The VM dies with the thread that called start() (PDEATHSIG).
+  // Launches qemu now, before the process is known, so that the guest
+  // boots while the caller still prepares it; start() hands it over. The
+  // VM dies with the thread that called boot() (PDEATHSIG). Idempotent.
+  void boot();
+  // Boots the VM unless boot() did (the root image is built in parallel if
+  // not cached) and starts the process (the config's, or `process`) once
+  // the agent is up. Returns without waiting for the boot.
   void start(Stdio stdio);
+  void start(Stdio stdio, const Process& process);
 
   // Sends `signal` to the container's main process; SIGKILL (or any signal
   // before the process runs) ends the whole VM at once.
@@ -128,8 +148,10 @@ class VmBox {
   pid_t qemu_pid() const;
   const GuestKernel& kernel() const;
   const AcceleratorChoice& accelerator() const;
-  // Messages the agent reported (e.g. "exec: \"foo\": executable file not found in $PATH").
+  // Messages the agent reported (e.g. "exec: \"foo\": executable file not found in $PATH"),
+  // about any process, or about one (0: the main process, else an exec id).
   std::string errors() const;
+  std::string process_errors(std::uint32_t process) const;
 
  private:
   struct Impl;

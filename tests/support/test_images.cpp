@@ -69,6 +69,7 @@ std::string add_busybox_image(const std::filesystem::path& root_path, const Test
   writer->close();
   Digest digest = writer->commit();
   Json config = {{"architecture", "amd64"}, {"os", "linux"}, {"created", "1970-01-01T00:00:00Z"}};
+  if (!image.os_version.empty()) config["os.version"] = image.os_version;
   Json inner = image.config;
   if (!inner.contains("Env")) inner["Env"] = {"PATH=/bin"};
   if (!inner.contains("Cmd")) inner["Cmd"] = {"sh"};

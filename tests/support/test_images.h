@@ -14,6 +14,7 @@ namespace skiff::test {
 struct TestImage {
   std::string name = "busybox:test";  // the reference it is stored under
   Json config = Json::object();        // the image's "config" (User, Env, Cmd, StopSignal…)
+  std::string os_version;               // the platform's os.version (Linux: the minimum kernel)
   // Extra files: path inside the image -> content.
   std::vector<std::pair<std::string, std::string>> files;
 };
