@@ -29,8 +29,15 @@ void write_file_atomic(const fs::path& path, std::string_view data,
 void ensure_dir(const fs::path& path, mode_t mode = 0755);
 
 // rm -rf that never follows symlinks and never crosses into a mount point
-// below `path` (a container's mounts must not be deleted through it).
+// below `path` (a container's mounts must not be deleted through it), bind
+// mounts of the same filesystem included.
 void remove_tree(const fs::path& path);
+
+// Whether `path` is the root of a mount. A bind mount of a directory of the
+// same filesystem counts, which a st_dev comparison with the parent misses.
+bool is_mount_point(const fs::path& path);
+// The same for the entry `name` (no slashes) of the directory `dir`.
+bool is_mount_point_at(int dir, const char* name);
 
 // Apparent disk usage (allocated blocks) of a tree, hard links counted once.
 std::uint64_t disk_usage(const fs::path& path);

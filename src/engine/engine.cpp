@@ -28,13 +28,6 @@ namespace {
 // docker's default hostname: the first 12 characters of the ID.
 std::string default_hostname(const Record& r) { return r.id.substr(0, 12); }
 
-bool is_mountpoint(const std::filesystem::path& path) {
-  struct stat self, parent;
-  if (::lstat(path.c_str(), &self) != 0) return false;
-  if (::lstat(path.parent_path().c_str(), &parent) != 0) return false;
-  return self.st_dev != parent.st_dev;
-}
-
 }  // namespace
 
 Engine::Engine(Root& root, const Config& config)
@@ -77,7 +70,7 @@ ImageRecord find_or_pull(Engine::Parts& parts, const RunOptions& options, const 
 
 void Engine::mount_rootfs(const Record& record) {
   ContainerPaths paths{container_dir(record.id)};
-  if (is_mountpoint(paths.rootfs())) return;
+  if (is_mount_point(paths.rootfs())) return;
   ensure_dir(paths.rootfs(), 0755);
   auto mounts = parts_->snapshots.mounts(record.id);
   std::vector<snapshot::Mount> done;
@@ -87,7 +80,7 @@ void Engine::mount_rootfs(const Record& record) {
 
 void Engine::unmount_rootfs(const std::string& id) {
   ContainerPaths paths{container_dir(id)};
-  for (int i = 0; i < 8 && is_mountpoint(paths.rootfs()); ++i) {
+  for (int i = 0; i < 8 && is_mount_point(paths.rootfs()); ++i) {
     if (::umount2(paths.rootfs().c_str(), 0) != 0 && ::umount2(paths.rootfs().c_str(), MNT_DETACH) != 0) {
       log::warn("unmount {}: {}", paths.rootfs().string(), std::strerror(errno));
       break;

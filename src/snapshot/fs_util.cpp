@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/fs.h"
 
 namespace skiff::snapshot {
 
@@ -24,7 +25,7 @@ void remove_children(int dir, dev_t device) {
       fail_errno("stat " + child);
     }
     if (S_ISDIR(st.st_mode)) {
-      if (st.st_dev != device) fail(ErrorKind::conflict, "{} is a mount point; refusing to remove below it", child);
+      if (st.st_dev != device || is_mount_point_at(dir, child.c_str())) fail(ErrorKind::conflict, "{} is a mount point; refusing to remove below it", child);
       UniqueFd sub(::openat(dir, child.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub) fail_errno("open " + child);
       remove_children(sub.get(), device);
@@ -45,7 +46,7 @@ void remove_at(int dir, const std::string& name) {
   if (!sub) fail_errno("open " + name);
   struct stat st;
   if (::fstat(sub.get(), &st) != 0) fail_errno("stat " + name);
-  if (st.st_dev != parent_st.st_dev) fail(ErrorKind::conflict, "{} is a mount point; refusing to remove it", name);
+  if (st.st_dev != parent_st.st_dev || is_mount_point_at(dir, name.c_str())) fail(ErrorKind::conflict, "{} is a mount point; refusing to remove it", name);
   remove_children(sub.get(), st.st_dev);
   if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) fail_errno("remove " + name);
 }
