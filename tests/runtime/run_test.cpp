@@ -251,12 +251,68 @@ TEST_F(RunTest, SigtermIsForwardedInTheForeground) {
   EXPECT_EQ(wait_status(pid), 7);
 }
 
-// --- 3. limits -------------------------------------------------------------
+// Container cgroups (/sys/fs/cgroup/<hierarchy>/skiff/<id>) that hold no
+// process: a live container (of another store on this machine) always has one.
+std::set<std::string> empty_container_cgroups() {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+    auto parent = hierarchy.path() / "skiff";
+    if (!std::filesystem::is_directory(parent, ec)) continue;
+    for (auto& dir : std::filesystem::directory_iterator(parent, ec))
+      if (dir.is_directory(ec) && trim(slurp(dir.path() / "cgroup.procs")).empty()) out.insert(dir.path().string());
+  }
+  return out;
+}
 
-TEST_F(RunTest, MemoryHogIsOomKilled) {
-  std::string name = "oom-" + std::to_string(::getpid());
-  // Each line of /dev/zero never ends: tail holds it all in memory.
-  auto r = cli().run({"run", "--name", name, "--memory", "32m", kImage, "sh", "-c", "tail /dev/zero"});
+// Those of `after` not in `before`.
+std::set<std::string> added(const std::set<std::string>& before, const std::set<std::string>& after) {
+  std::set<std::string> out;
+  for (auto& p : after)
+    if (!before.count(p)) out.insert(p);
+  return out;
+}
+
+// --- 3. limits -------------------------------------------------------------
+// On each cgroup layout skiff can meet here: the host's hybrid one (v1
+// hierarchies plus the v2 `unified` mount, which crun 1.8 refuses) and v1
+// only (the unified mount hidden in a private mount namespace). A pure v2
+// layout cannot be made on this host: memory and pids stay bound to v1.
+
+enum class Layout { host, v1_only };
+
+class LimitsTest : public RunTest, public ::testing::WithParamInterface<Layout> {
+ protected:
+  void SetUp() override {
+    RunTest::SetUp();
+    if (IsSkipped()) return;
+    if (GetParam() == Layout::v1_only) {
+      if (!find_program("unshare")) GTEST_SKIP() << "unshare (util-linux) missing";
+      bool unified = slurp("/proc/self/mountinfo").find(" /sys/fs/cgroup/unified ") != std::string::npos;
+      if (!unified) GTEST_SKIP() << "no /sys/fs/cgroup/unified mount to hide: this host is not hybrid";
+    }
+  }
+  // skiff ARGS…, in a mount namespace without the unified mount for v1_only.
+  CommandResult skiff(const std::vector<std::string>& args) const {
+    if (GetParam() == Layout::host) return cli().run(args);
+    std::vector<std::string> argv = {"unshare", "-m", "--propagation", "private", "sh", "-c",
+                                     "umount /sys/fs/cgroup/unified && exec \"$@\"", "sh",
+                                     skiff_binary().string(), "--root", cli().root().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+};
+
+TEST_P(LimitsTest, SkiffSeesTheLayout) {
+  auto r = skiff({"info"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(GetParam() == Layout::host ? "hybrid" : "Cgroup layout:     v1"), std::string::npos) << r.out;
+}
+
+TEST_P(LimitsTest, MemoryHogIsOomKilled) {
+  std::string name = "oom-" + std::to_string(::getpid()) + (GetParam() == Layout::host ? "-host" : "-v1");
+  // A line of /dev/zero never ends: tail holds all of it in memory.
+  auto r = skiff({"run", "--name", name, "--memory", "32m", kImage, "sh", "-c", "tail /dev/zero"});
   EXPECT_EQ(r.exit_code, 137) << r.err;
   Json state = inspect(name);
   Json s = state.contains("State") ? state["State"] : state;
@@ -264,13 +320,13 @@ TEST_F(RunTest, MemoryHogIsOomKilled) {
   cli().run({"rm", "-f", name});
 }
 
-TEST_F(RunTest, PidsLimitStopsAForkLoop) {
+TEST_P(LimitsTest, PidsLimitStopsAForkLoop) {
   // A child shell tries to start 50 sleepers under a limit of 10 and dies
   // when fork fails; the sleepers it did start stay, and the outer shell
   // counts them with builtins only (no fork is left for anything else).
-  auto r = sh("sh -c 'i=0; while [ $i -lt 50 ]; do sleep 30 & i=$((i+1)); done'; echo loop=$?; "
-              "set -- /proc/[0-9]*; echo count=$#",
-              {"--pids-limit", "10"});
+  auto r = skiff({"run", "--rm", "--pids-limit", "10", kImage, "sh", "-c",
+                  "sh -c 'i=0; while [ $i -lt 50 ]; do sleep 30 & i=$((i+1)); done'; echo loop=$?; "
+                  "set -- /proc/[0-9]*; echo count=$#"});
   EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.out << r.err;
   EXPECT_EQ(r.out.find("loop=0"), std::string::npos) << r.out;
   auto at = r.out.find("count=");
@@ -279,6 +335,17 @@ TEST_F(RunTest, PidsLimitStopsAForkLoop) {
   EXPECT_LE(n, 10) << r.out;
   EXPECT_GT(n, 2) << r.out;  // the outer shell and some sleepers did start
 }
+
+TEST_P(LimitsTest, NoCgroupIsLeftBehind) {
+  auto before = empty_container_cgroups();
+  auto r = skiff({"run", "--rm", "--memory", "64m", "--pids-limit", "20", "--cpus", "0.5", kImage, "true"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto left = added(before, empty_container_cgroups());
+  EXPECT_TRUE(left.empty()) << *left.begin();
+}
+
+INSTANTIATE_TEST_SUITE_P(Cgroups, LimitsTest, ::testing::Values(Layout::host, Layout::v1_only),
+                         [](const auto& info) { return info.param == Layout::host ? "HostLayout" : "V1Only"; });
 
 // --- 4. -t through a pty the test opens --------------------------------------
 
@@ -378,17 +445,6 @@ TEST_F(RunTest, KillSendsTheSignalAndRmForceRemovesARunningOne) {
 
 // --- 6. leaks ---------------------------------------------------------------
 
-std::set<std::string> cgroup_dirs() {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator("/sys/fs/cgroup", ec);
-       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_directory(ec) && it->path().string().find("skiff") != std::string::npos) out.insert(it->path().string());
-  }
-  return out;
-}
-
 size_t count_lines_with(const std::string& text, const std::string& needle) {
   size_t n = 0;
   std::istringstream lines(text);
@@ -418,14 +474,15 @@ size_t processes_of_store(const std::string& root) {
 TEST_F(RunTest, TwoHundredRunRmCyclesLeaveNothingBehind) {
   std::string root = cli().root().string();
   size_t mounts_before = count_lines_with(slurp("/proc/self/mountinfo"), root);
-  auto cgroups_before = cgroup_dirs();
+  auto cgroups_before = empty_container_cgroups();
   size_t fds_before = open_fds();
   for (int i = 0; i < 200; ++i) {
     auto r = cli().run({"run", "--rm", kImage, "true"});
     ASSERT_EQ(r.exit_code, 0) << "cycle " << i << ": " << r.err;
   }
   EXPECT_EQ(count_lines_with(slurp("/proc/self/mountinfo"), root), mounts_before);
-  EXPECT_EQ(cgroup_dirs(), cgroups_before);
+  auto left = added(cgroups_before, empty_container_cgroups());
+  EXPECT_TRUE(left.empty()) << left.size() << " left, e.g. " << *left.begin();
   EXPECT_EQ(open_fds(), fds_before);
   EXPECT_EQ(processes_of_store(root), 0u);
   EXPECT_EQ(trim(cli().ok({"ps", "-a", "-q"})), "");
