@@ -154,5 +154,34 @@ TEST_F(OciRuntimeTest, DeleteForceKillsARunningContainer) {
   EXPECT_FALSE(running(pid)) << slurp("/proc/" + std::to_string(pid) + "/status");
 }
 
+// podman drives skiff-runtime as it drives runc (PEERS.md: its own storage,
+// cgroupfs, rlimits within this sandbox's hard limits, no network).
+TEST_F(OciRuntimeTest, PodmanRunsAnImageWithSkiffAsItsRuntime) {
+  if (!find_program("podman")) GTEST_SKIP() << "podman missing: apt-get install podman";
+  if (!find_program("timeout")) GTEST_SKIP() << "timeout (coreutils) missing";
+  fs::path store = temp_.path() / "podman";
+  std::vector<std::string> podman = {"timeout", "120", "podman", "--root", (store / "root").string(),
+                                     "--runroot", (store / "run").string(), "--storage-driver", "vfs",
+                                     "--cgroup-manager", "cgroupfs", "--events-backend", "file"};
+  auto with = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = podman;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  };
+  CommandOptions tar_in;
+  tar_in.input = check_output({"tar", "-C", (bundle_ / "rootfs").string(), "-c", "."});
+  auto imported = run_command(with({"import", "-", "localhost/skiff-oci-test:latest"}), tar_in);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  auto r = run_command(with({"--runtime", (temp_.path() / "skiff-runtime").string(), "run", "--rm", "--network", "none",
+                             "--hostname", "podded", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768",
+                             "localhost/skiff-oci-test:latest", "sh", "-c",
+                             "echo pid=$$ host=$(hostname); grep Seccomp: /proc/self/status; exit 4"}));
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.out.find("pid=1 host=podded"), std::string::npos) << r.out << r.err;
+  // podman's default seccomp profile, applied by skiff-runtime.
+  EXPECT_NE(r.out.find("Seccomp:\t2"), std::string::npos) << r.out;
+  run_command(with({"rmi", "-af"}));
+}
+
 }  // namespace
 }  // namespace skiff::test

@@ -265,12 +265,19 @@ std::set<std::string> empty_container_cgroups() {
   return out;
 }
 
-// Those of `after` not in `before`.
-std::set<std::string> added(const std::set<std::string>& before, const std::set<std::string>& after) {
-  std::set<std::string> out;
-  for (auto& p : after)
-    if (!before.count(p)) out.insert(p);
-  return out;
+// Empty container cgroups that were not there `before` and stay: another
+// test's container is empty only between its cgroup's creation and its first
+// process (or its removal), so a bounded wait tells it from a leak.
+std::set<std::string> leaked_cgroups(const std::set<std::string>& before) {
+  std::set<std::string> left;
+  for (int i = 0; i < 100; ++i) {
+    left.clear();
+    for (auto& p : empty_container_cgroups())
+      if (!before.count(p)) left.insert(p);
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return left;
 }
 
 // --- 3. limits -------------------------------------------------------------
@@ -340,7 +347,7 @@ TEST_P(LimitsTest, NoCgroupIsLeftBehind) {
   auto before = empty_container_cgroups();
   auto r = skiff({"run", "--rm", "--memory", "64m", "--pids-limit", "20", "--cpus", "0.5", kImage, "true"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto left = added(before, empty_container_cgroups());
+  auto left = leaked_cgroups(before);
   EXPECT_TRUE(left.empty()) << *left.begin();
 }
 
@@ -481,7 +488,7 @@ TEST_F(RunTest, TwoHundredRunRmCyclesLeaveNothingBehind) {
     ASSERT_EQ(r.exit_code, 0) << "cycle " << i << ": " << r.err;
   }
   EXPECT_EQ(count_lines_with(slurp("/proc/self/mountinfo"), root), mounts_before);
-  auto left = added(cgroups_before, empty_container_cgroups());
+  auto left = leaked_cgroups(cgroups_before);
   EXPECT_TRUE(left.empty()) << left.size() << " left, e.g. " << *left.begin();
   EXPECT_EQ(open_fds(), fds_before);
   EXPECT_EQ(processes_of_store(root), 0u);
