@@ -358,7 +358,7 @@ INSTANTIATE_TEST_SUITE_P(Cgroups, LimitsTest, ::testing::Values(Layout::host, La
 
 TEST_F(RunTest, TtyGetsATerminalOfTheCallersSize) {
   std::vector<std::string> argv = {skiff_binary().string(), "--root", cli().root().string(), "run", "--rm", "-it", kImage,
-                                   "sh", "-c", "tty; stty size; read line; stty size; echo bye"};
+                                   "sh", "-c", "tty; stty size; while read line; do stty size; done; echo bye"};
   auto cargv = c_argv(argv);
   int master = -1;
   winsize size{30, 100, 0, 0};
@@ -374,11 +374,22 @@ TEST_F(RunTest, TtyGetsATerminalOfTheCallersSize) {
   EXPECT_NE(seen.find("30 100"), std::string::npos) << seen;
   winsize bigger{40, 120, 0, 0};
   ::ioctl(master, TIOCSWINSZ, &bigger);
-  // skiff gets SIGWINCH; give the pty a line only after the resize is sent.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_EQ(::write(master, "\r", 1), 1);
-  seen = read_until(master, "bye");
-  EXPECT_NE(seen.find("40 120"), std::string::npos) << seen;
+  // skiff gets SIGWINCH and resizes the container's pty; each line makes
+  // the shell print its size again until the change shows (bounded).
+  std::string after;
+  for (int i = 0; i < 50 && after.find("40 120") == std::string::npos; ++i) {
+    EXPECT_EQ(::write(master, "\r", 1), 1);
+    pollfd p{master, POLLIN, 0};
+    while (after.find("40 120") == std::string::npos && ::poll(&p, 1, 2000) > 0) {
+      char buffer[256];
+      ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n <= 0) break;
+      after.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  EXPECT_NE(after.find("40 120"), std::string::npos) << after;
+  EXPECT_EQ(::write(master, "\x04", 1), 1);  // end of input: the loop ends
+  EXPECT_NE(read_until(master, "bye").find("bye"), std::string::npos);
   EXPECT_EQ(wait_status(pid), 0);
 }
 
