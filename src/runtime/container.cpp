@@ -484,6 +484,9 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
     for (pid_t pid : cgroup->pids()) ::kill(pid, signal);
   }
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, state.pid, 0)));
+  // With `all`, the cgroup sweep above may already have killed (and its
+  // parent reaped) the init: that is the signal delivered, not an error.
+  if (!pidfd && all && errno == ESRCH) return;
   if (!pidfd) fail_errno("kill " + id);
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) != 0 && !(all && errno == ESRCH))
     fail_errno(fmt::format("kill {}: signal {}", id, signal));
