@@ -93,11 +93,15 @@ clean() {
   rm -rf "$dest"
 }
 
+# podman's oci: transport wants a lowercase path; mktemp's is mixed case.
+layouts=/var/tmp/skiff-bench-layouts-$$
+dest="$bench_tmp/dest"
+trap 'clean; rm -rf "$layouts"; bench_cleanup' EXIT
 contenders=(skiff_unpack umoci_unpack podman_pull)
 echo "unpack of one gzip layer from a local OCI layout, $runs runs each, interleaved (medians); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in minbase small-files; do
   tar="$cache/$name.tar"
-  layout="$bench_tmp/layout-$name"
+  layout="$layouts/$name"
   read -r blob diff_id < <(oci_layout "$tar" "$layout")
   mb=$(awk -v b="$(stat -c %s "$tar")" 'BEGIN { printf "%.1f", b / 1048576 }')
   gz_mb=$(awk -v b="$(stat -c %s "$blob")" 'BEGIN { printf "%.1f", b / 1048576 }')
