@@ -23,6 +23,17 @@ std::vector<snapshot::LayerDescriptor> snapshot_layers(const ImageManifest& mani
   return layers;
 }
 
+// `skiff images` and `inspect` show the unpacked size (as docker does); a
+// pulled layer's is known once its snapshot exists, so record it from there.
+void record_unpacked_sizes(ImageStore& store, snapshot::Snapshotter& snapshots,
+                           const std::vector<snapshot::LayerDescriptor>& layers, const std::vector<Digest>& chains) {
+  for (size_t i = 0; i < layers.size() && i < chains.size(); ++i) {
+    if (store.unpacked_size(layers[i].digest)) continue;
+    if (auto info = snapshots.stat(chains[i].str()); info && info->size > 0)
+      store.set_unpacked_size(layers[i].digest, info->size);
+  }
+}
+
 }  // namespace
 
 StoredImage load_stored_image(ImageStore& store, const ImageRecord& image) {
@@ -37,15 +48,18 @@ Digest ensure_unpacked(ImageStore& store, snapshot::Snapshotter& snapshots, cons
   if (layers.empty()) return Digest();
   auto chains = snapshot::chain_ids(stored.config.diff_ids);
   // The common case (already unpacked) costs one lookup.
-  if (snapshots.stat(chains.back().str())) return chains.back();
-  std::vector<snapshot::LayerFile> files;
-  for (const auto& layer : layers) {
-    if (!store.content().contains(layer.digest))
-      fail(ErrorKind::not_found, "{}: layer {} is missing from the content store; pull the image again", what,
-           layer.digest.str());
-    files.push_back({layer, store.content().path(layer.digest)});
+  if (!snapshots.stat(chains.back().str())) {
+    std::vector<snapshot::LayerFile> files;
+    for (const auto& layer : layers) {
+      if (!store.content().contains(layer.digest))
+        fail(ErrorKind::not_found, "{}: layer {} is missing from the content store; pull the image again", what,
+             layer.digest.str());
+      files.push_back({layer, store.content().path(layer.digest)});
+    }
+    snapshots.unpack_layers(files);
   }
-  return snapshots.unpack_layers(files);
+  record_unpacked_sizes(store, snapshots, layers, chains);
+  return chains.back();
 }
 
 PullResult pull_and_unpack(ImageStore& store, snapshot::Snapshotter& snapshots, const Reference& reference,
