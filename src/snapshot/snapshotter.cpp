@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -120,6 +121,32 @@ std::string to_string(Driver driver) { return driver == Driver::overlay ? "overl
 
 // ---- driver detection --------------------------------------------------------
 
+namespace {
+// A successful overlay probe is remembered for this kernel: the mount and
+// unmount it costs are otherwise paid by every `skiff run`.
+std::filesystem::path overlay_probe_file(const std::filesystem::path& snapshots_dir) {
+  return snapshots_dir / "overlay-probe";
+}
+
+std::string kernel_release() {
+  struct utsname name{};
+  return ::uname(&name) == 0 ? name.release : "";
+}
+
+bool overlay_probe_recorded(const std::filesystem::path& snapshots_dir) {
+  auto recorded = read_file_if_exists(overlay_probe_file(snapshots_dir));
+  return recorded && *recorded == "overlay " + kernel_release() + "\n";
+}
+
+void record_overlay_probe(const std::filesystem::path& snapshots_dir) {
+  try {
+    write_file_atomic(overlay_probe_file(snapshots_dir), "overlay " + kernel_release() + "\n", 0644, false);
+  } catch (const Error&) {
+    // Only an optimisation: the next command probes again.
+  }
+}
+}  // namespace
+
 DriverStatus detect_driver(const std::filesystem::path& snapshots_dir) {
   static std::mutex mutex;
   static std::map<std::string, DriverStatus> cache;
@@ -133,6 +160,8 @@ DriverStatus detect_driver(const std::filesystem::path& snapshots_dir) {
     status = {Driver::overlay, "overlay forced by SKIFF_SNAPSHOTTER=overlay"};
   } else if (!overlayfs_supported()) {
     status = {Driver::copy, "overlayfs is not in /proc/filesystems (modprobe overlay)"};
+  } else if (overlay_probe_recorded(snapshots_dir)) {
+    status = {Driver::overlay, "overlayfs on " + snapshots_dir.string()};
   } else {
     try {
       ensure_dir(snapshots_dir / "tmp", 0700);
@@ -146,6 +175,7 @@ DriverStatus detect_driver(const std::filesystem::path& snapshots_dir) {
       write_file_atomic(probe.path() / "merged" / "probe", "x", 0644, false);
       mounted.unmount();
       status = {Driver::overlay, "overlayfs on " + snapshots_dir.string()};
+      record_overlay_probe(snapshots_dir);
     } catch (const Error& e) {
       status = {Driver::copy, std::string("overlayfs cannot be mounted here (") + e.what() + ")"};
     }
