@@ -100,7 +100,8 @@ class ArchiveFiles {
  private:
   [[noreturn]] static void fail_archive(archive* a, const std::string& what) {
     const char* detail = archive_error_string(a);
-    fail(ErrorKind::corrupt, "cannot {}: {}", what, detail ? detail : "not a tar archive");
+    fail(ErrorKind::corrupt, "cannot {}: {}: give a whole archive written by skiff save, docker save or podman save; "
+         "nothing was loaded", what, detail ? detail : "not a tar archive");
   }
 
   std::map<std::string, std::unique_ptr<BlobWriter>> files_;

@@ -10,16 +10,6 @@ namespace {
 
 class PullErrors : public ImageTest {
  protected:
-  // Runs a pull that must fail; returns its one line of stderr.
-  std::string refused(const std::vector<std::string>& args) {
-    std::string before = store_listing(skiff);
-    auto r = skiff.run(args);
-    EXPECT_NE(r.exit_code, 0) << r.out;
-    EXPECT_EQ(count_lines(r.err), 1) << r.err;
-    EXPECT_EQ(store_listing(skiff), before);
-    return r.err;
-  }
-
   Json registry_error(const std::string& code, const std::string& message) {
     return {{"errors", {{{"code", code}, {"message", message}}}}};
   }
