@@ -272,7 +272,7 @@ ImageStore::Removal ImageStore::remove(std::string_view text, bool force, const 
                 });
     if (last && !holders.empty() && !force)
       fail(ErrorKind::conflict, "unable to remove repository reference \"{}\" (must force): container {} is using its "
-           "image {}", text, holder_text(), image->id.short_hex());
+           "image {}; remove the container first (skiff rm) or untag with -f", text, holder_text(), image->id.short_hex());
     untag(*reference);
     bool other_tag_in_repository = std::any_of(image->tags.begin(), image->tags.end(), [&](const Reference& n) {
       return !(n == *reference) && n.name() == reference->name();
@@ -286,8 +286,8 @@ ImageStore::Removal ImageStore::remove(std::string_view text, bool force, const 
     }
   } else {
     if (!holders.empty() && !force)
-      fail(ErrorKind::conflict, "unable to delete {} (must be forced): the image is in use by container {}",
-           image->id.short_hex(), holder_text());
+      fail(ErrorKind::conflict, "unable to delete {} (must be forced): the image is in use by container {}; remove the "
+           "container first (skiff rm) or untag it with -f", image->id.short_hex(), holder_text());
     std::set<std::string> repositories;
     for (const auto& t : image->tags) repositories.insert(t.name());
     if (repositories.size() > 1 && !force)
