@@ -99,10 +99,13 @@ CacheUsage cache_usage(Root& root) {
   std::set<std::string> seen;
   for (const auto& entry : cache.list()) {
     ++usage.entries;
+    bool shared = entry.layer && use.blobs.count(entry.layer->blob.str());
+    if (shared) ++usage.shared_entries;
+    usage.list.push_back({entry.key, entry.description, entry.layer ? entry.layer->size : 0, shared});
     if (!entry.layer || !seen.insert(entry.layer->blob.str()).second) continue;
     ++usage.layers;
     usage.bytes += entry.layer->size;
-    if (use.blobs.count(entry.layer->blob.str())) usage.shared_bytes += entry.layer->size;
+    if (shared) usage.shared_bytes += entry.layer->size;
   }
   return usage;
 }

@@ -70,12 +70,20 @@ struct PruneReport {
 };
 PruneReport prune_cache(Root& root, bool all);
 
-// `skiff builder du`: entries with the size of their layer.
+// `skiff builder du` and `system df`: entries with the size of their layer.
 struct CacheUsage {
   size_t entries = 0;
   size_t layers = 0;
+  size_t shared_entries = 0;       // entries whose layer an image uses
   std::uint64_t bytes = 0;        // distinct layer blobs held by the cache
   std::uint64_t shared_bytes = 0;  // of those, used by images too
+  struct Entry {
+    Digest key;
+    std::string description;
+    std::uint64_t size = 0;  // its layer's
+    bool shared = false;     // an image uses its layer
+  };
+  std::vector<Entry> list;
 };
 CacheUsage cache_usage(Root& root);
 

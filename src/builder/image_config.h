@@ -62,6 +62,12 @@ std::vector<std::string> parse_exposed_ports(std::string_view spec);
 // Accepts "SIGTERM", "term", "15", "SIGRTMIN+3"; throws otherwise.
 void check_stop_signal(std::string_view signal);
 
+// `skiff commit --change`: each change (CMD, ENTRYPOINT, ENV, EXPOSE,
+// HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME or WORKDIR, as
+// docker commit allows) evaluated as in a build on top of `image` (an OCI
+// image config) and applied. Throws invalid_argument naming the change.
+Json apply_commit_changes(Json image, const std::vector<std::string>& changes);
+
 // WORKDIR's path resolution: `path` relative to `current` ("" : "/"), cleaned.
 std::string resolve_workdir(std::string_view current, std::string_view path);
 

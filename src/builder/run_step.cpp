@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "container/mount_points.h"
 #include "container/spec.h"
 #include "container/user.h"
 #include "core/error.h"
@@ -73,16 +74,6 @@ void add_step_mounts(Json& spec, WritableRoot& root, const RunStep& step, const 
   }
 }
 
-std::vector<std::string> mount_targets(const Json& spec) {
-  std::vector<std::string> targets;
-  for (const auto& m : spec["mounts"]) {
-    std::string destination = m.value("destination", "");
-    while (!destination.empty() && destination.front() == '/') destination.erase(0, 1);
-    if (!destination.empty()) targets.push_back(destination);
-  }
-  return targets;
-}
-
 }  // namespace
 
 void run_step(WritableRoot& root, const RunStep& step, const std::vector<ResolvedMount>& mounts,
@@ -107,7 +98,7 @@ void run_step(WritableRoot& root, const RunStep& step, const std::vector<Resolve
   // Mount targets the image lacks are created by the runtime; they are not
   // the step's changes.
   std::vector<std::string> absent;
-  for (const auto& target : mount_targets(spec)) {
+  for (const auto& target : container::mount_targets(spec)) {
     UniqueFd fd = open_in_root(root.fd(), target, O_PATH | O_NOFOLLOW);
     if (!fd) absent.push_back(target);
   }

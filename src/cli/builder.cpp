@@ -1,27 +1,14 @@
 // skiff builder: the build cache (prune, du).
-#include <unistd.h>
-
-#include <cstdio>
-#include <iostream>
-
 #include <fmt/format.h>
 
 #include "builder/cache_store.h"
 #include "cli/commands.h"
+#include "cli/confirm.h"
 #include "core/humanize.h"
 
 namespace skiff::cli {
 
 namespace {
-
-bool confirmed(const std::string& question) {
-  if (!::isatty(STDIN_FILENO)) return true;  // scripts pass -f or pipe; docker asks only a terminal
-  fmt::print("{} [y/N] ", question);
-  std::fflush(stdout);
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
 
 void add_prune_command(CLI::App& builder, Context& context) {
   auto* cmd = builder.add_subcommand("prune", "Remove build cache");

@@ -32,6 +32,7 @@ void add_wait_command(CLI::App& app, Context& context);
 void add_ps_command(CLI::App& app, Context& context);
 void add_logs_command(CLI::App& app, Context& context);
 void add_exec_command(CLI::App& app, Context& context);
+void add_commit_command(CLI::App& app, Context& context);
 void add_container_command(CLI::App& app, Context& context);
 void add_build_command(CLI::App& app, Context& context);
 void add_builder_command(CLI::App& app, Context& context);
@@ -49,6 +50,7 @@ inline constexpr CommandRegistrar all_commands[] = {
     add_logs_command,
     add_exec_command,
     add_wait_command,
+    add_commit_command,
     add_inspect_command,
     add_build_command,
     add_builder_command,

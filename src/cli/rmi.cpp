@@ -2,24 +2,24 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "image/store.h"
+#include "engine/engine.h"
 
 namespace skiff::cli {
 
 void add_rmi_command(CLI::App& app, Context& context) {
   auto* cmd = app.add_subcommand("rmi", "Remove images");
   cmd->footer("A name removes that name, and the image with its last name; an ID removes the image.\n"
-              "Blobs no image uses any more are deleted.");
+              "The snapshots and blobs no image, container or build cache entry uses any more are deleted.");
   static std::vector<std::string> names;
   static bool force = false;
   cmd->add_option("IMAGE", names, "Image name or ID (prefix)")->required();
   cmd->add_flag("-f,--force", force, "Remove an image in use by a container (untags it) or named in several repositories");
   cmd->callback([&context] {
-    ImageStore store(context.root());
+    engine::Engine engine(context.root(), context.config);
     std::vector<std::string> errors;
     for (const auto& name : names) {
       try {
-        auto removal = store.remove(name, force, context.policy());
+        auto removal = engine.remove_image(name, force);
         for (const auto& u : removal.untagged) fmt::print("Untagged: {}\n", u);
         for (const auto& d : removal.deleted) fmt::print("Deleted: {}\n", d.str());
       } catch (const Error& e) {
@@ -27,7 +27,7 @@ void add_rmi_command(CLI::App& app, Context& context) {
         errors.push_back(e.what());
       }
     }
-    store.collect_garbage();
+    engine.collect_garbage();
     for (const auto& e : errors) fmt::print(stderr, "skiff: {}\n", e);
     if (!errors.empty()) context.exit_code = 1;
   });

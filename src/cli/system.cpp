@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/system_commands.h"
 #include "cli/table.h"
 #include "core/host_features.h"
 #include "core/json.h"
@@ -44,6 +45,8 @@ void add_system_command(CLI::App& app, Context& context) {
   auto* system = app.add_subcommand("system", "Check the host, show disk usage, reclaim space");
   system->require_subcommand(1);
   add_check(*system, context);
+  add_system_df(*system, context);
+  add_system_prune(*system, context);
 }
 
 }  // namespace skiff::cli

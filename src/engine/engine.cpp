@@ -9,6 +9,7 @@
 
 #include "engine/engine_parts.h"
 #include "container/monitor.h"
+#include "container/mount_points.h"
 #include "container/spec.h"
 #include "container/user.h"
 #include "core/error.h"
@@ -148,6 +149,8 @@ Record Engine::create(const RunOptions& options, Progress* pull_progress) {
     record.config["Env"] = spec["process"]["env"];
     record.config["User"] = user_spec;
     record.config["WorkingDir"] = spec["process"]["cwd"];
+    // The runtime creates these on start; `skiff commit` leaves them out.
+    record.config["MountStubs"] = missing_mount_points(rootfs_fd.get(), spec);
     store_.update(record);
     parts_->images.pin(image.id, record.id);
   } catch (...) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "container/log.h"
@@ -20,6 +21,8 @@
 #include "core/config.h"
 #include "core/progress.h"
 #include "core/root.h"
+#include "engine/system_usage.h"
+#include "image/store.h"
 #include "reference/reference.h"
 
 namespace skiff::engine {
@@ -78,6 +81,24 @@ class Engine {
   void cleanup(const std::string& id, std::optional<int> exit_code = {});
 
   Store& store() { return store_; }
+
+  // docker system df (engine_usage.cpp).
+  DiskUsage disk_usage();
+  // docker system prune (engine_prune.cpp): stopped containers, untagged
+  // images (`all`: every image no container uses), the build cache no image
+  // uses (`all`: all of it), then the snapshots and blobs nothing needs.
+  PruneReport prune(bool all);
+  // docker rmi: a name removes that name (and the image with its last
+  // name), an ID the image; see ImageStore::remove. Call collect_garbage()
+  // after the last one.
+  ImageRemoval remove_image(std::string_view name, bool force);
+  // The snapshots no image, container or build cache entry needs and the
+  // blobs nothing references. Skipped while a pull, load or build holds
+  // the store's lease (it would take what they have not recorded yet).
+  Reclaimed collect_garbage();
+  // docker commit (engine_commit.cpp): the container's changes as a layer
+  // on top of its image, with a history entry; returns the new image.
+  ImageRecord commit(const CommitRequest& request);
 
   // `skiff container vm-monitor ID`: the long-lived owner of a detached VM
   // container (engine_vm.cpp), started by start(); returns the exit code.

@@ -324,9 +324,24 @@ std::vector<std::string> ImageStore::pins(const Digest& id) {
   return holders;
 }
 
+std::vector<Digest> ImageStore::blobs(const Digest& id) {
+  auto s = root_.db().prepare("SELECT digest FROM image_blobs WHERE image_id = ? ORDER BY digest");
+  s.bind_all(id.str());
+  std::vector<Digest> digests;
+  while (s.step()) digests.push_back(Digest::parse(s.text(0)));
+  return digests;
+}
+
+FileLock ImageStore::collection_lock() { return FileLock::try_lock(lease_path(), FileLock::Mode::exclusive); }
+
 std::vector<Digest> ImageStore::collect_garbage() {
-  FileLock exclusive = FileLock::try_lock(lease_path(), FileLock::Mode::exclusive);
+  FileLock exclusive = collection_lock();
   if (!exclusive.valid()) return {};
+  return collect_garbage(exclusive);
+}
+
+std::vector<Digest> ImageStore::collect_garbage(const FileLock& held) {
+  if (!held.valid()) return {};
   Database& db = root_.db();
   std::set<std::string> referenced;
   auto s = db.prepare("SELECT digest FROM image_blobs UNION SELECT digest FROM blob_holds");

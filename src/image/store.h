@@ -76,9 +76,18 @@ class ImageStore {
   void hold(std::string_view holder, const Digest& blob);
   void release(std::string_view holder);
 
+  // The blobs recorded for an image (manifests, config, layers).
+  std::vector<Digest> blobs(const Digest& id);
+
+  // Garbage collection runs exclusive of writers: this lock is not valid()
+  // while a writer holds a lease, and the collection is skipped then. Whoever
+  // collects more than blobs (the snapshots no image needs) takes it first.
+  FileLock collection_lock();
   // Deletes blobs no image or hold references; returns them. Skipped
   // (empty) while a writer holds a lease.
   std::vector<Digest> collect_garbage();
+  // The same under a collection_lock() the caller holds (valid).
+  std::vector<Digest> collect_garbage(const FileLock& held);
 
   // Layers' unpacked sizes, once something has unpacked them.
   void set_unpacked_size(const Digest& layer, std::uint64_t size);

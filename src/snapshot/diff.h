@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/digest.h"
 #include "core/fd.h"
@@ -29,6 +30,10 @@ struct DiffOptions {
   // Force every entry's owner (e.g. 0:0 for reproducible base images).
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
+  // Paths relative to the root ("etc/resolv.conf") left out of the layer
+  // with everything below them: mount points the runtime created, which are
+  // not a container's changes.
+  std::vector<std::string> exclude;
 };
 
 struct LayerInfo {

@@ -726,24 +726,29 @@ Snapshotter::PruneResult Snapshotter::prune(const std::set<std::string>& keep) {
     }
   }
   // Directories no record points to, and temporary work older than a day
-  // (a running unpack in another process is younger than that).
+  // (a running unpack in another process is younger than that). A
+  // directory is published by a rename just before its record commits, so
+  // only one older than an hour is an orphan, not another process's snapshot.
   std::set<std::string> ids;
   walk([&](const Info& info) { ids.insert(std::to_string(info.id)); });
-  auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(24);
+  auto now = std::chrono::system_clock::now();
+  auto cutoff = now - std::chrono::hours(24);
+  auto modified = [](const std::filesystem::path& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return std::chrono::system_clock::time_point::max();
+    return std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
+  };
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     std::string name = entry.path().filename();
     bool numeric = !name.empty() && std::all_of(name.begin(), name.end(), ::isdigit);
-    if (numeric && !ids.count(name)) {
+    if (numeric && !ids.count(name) && modified(entry.path()) < now - std::chrono::hours(1)) {
       result.reclaimed_bytes += measure(entry.path()).bytes;
       remove_tree(entry.path());
     }
   }
   if (std::filesystem::exists(dir_ / "tmp")) {
     for (const auto& entry : std::filesystem::directory_iterator(dir_ / "tmp")) {
-      struct stat st;
-      if (::lstat(entry.path().c_str(), &st) != 0) continue;
-      auto modified = std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
-      if (modified < cutoff || entry.path().filename().string().starts_with("removed-")) {
+      if (modified(entry.path()) < cutoff || entry.path().filename().string().starts_with("removed-")) {
         result.reclaimed_bytes += measure(entry.path()).bytes;
         remove_tree(entry.path());
       }

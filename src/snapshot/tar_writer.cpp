@@ -126,8 +126,15 @@ std::int64_t TarWriter::clamp(std::int64_t seconds) const {
   return seconds;
 }
 
+bool TarWriter::excluded(const std::string& path) const {
+  for (const auto& e : options_.exclude)
+    if (path.starts_with(e) && (path.size() == e.size() || path[e.size()] == '/')) return true;
+  return false;
+}
+
 void TarWriter::add(const std::string& path, const struct stat& st, int fd, const std::string& link_target,
                     const Xattrs& xattrs) {
+  if (excluded(path)) return;
   archive_entry_clear(entry_);
   archive_entry_copy_pathname(entry_, path.c_str());
   archive_entry_set_uid(entry_, options_.uid ? *options_.uid : st.st_uid);
@@ -193,6 +200,7 @@ void TarWriter::write_data(int fd, const struct stat& st, const std::string& pat
 }
 
 void TarWriter::add_whiteout(const std::string& path, const struct stat& st) {
+  if (excluded(path)) return;
   archive_entry_clear(entry_);
   archive_entry_copy_pathname(entry_, path.c_str());
   archive_entry_set_filetype(entry_, AE_IFREG);

@@ -46,6 +46,7 @@ class TarWriter {
   void check(int rc, struct archive* a, const std::string& what);
   void write_data(int fd, const struct stat& st, const std::string& path);
   std::int64_t clamp(std::int64_t seconds) const;
+  bool excluded(const std::string& path) const;
 
   ByteSink& out_;
   DiffOptions options_;
