@@ -45,6 +45,8 @@ Json apply_commit_changes(Json image, const std::vector<std::string>& changes) {
     } catch (const Error& e) {
       refuse(without_location(e.what()));
     }
+    if (plan.dockerfile.stages.size() != 1)  // the change began a stage of its own
+      refuse(fmt::format("FROM cannot be applied by commit; use {}", allowed_list()));
     for (const auto& instruction : plan.dockerfile.stages.at(0).instructions)
       if (std::find(commit_keywords.begin(), commit_keywords.end(), instruction.keyword) == commit_keywords.end())
         refuse(fmt::format("{} cannot be applied by commit; use {}", keyword_name(instruction.keyword),

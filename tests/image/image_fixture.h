@@ -1,5 +1,5 @@
-// Shared pieces of the image integration tests: a store listing to prove
-// failed commands changed nothing, and images seeded into a test registry.
+// Shared pieces of the image integration tests: images seeded into a test
+// registry, refused commands that must leave the store unchanged.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include "support/oci_layout.h"
 #include "support/registry.h"
 #include "support/skiff_cli.h"
+#include "support/store_listing.h"
 
 namespace skiff::test {
 
@@ -21,21 +22,6 @@ struct SeededImage {
   BlobRef config;
   std::vector<BlobRef> layers;
 };
-
-// What a user could observe of the store: its blobs and its images.
-inline std::string store_listing(const SkiffCli& skiff) {
-  std::vector<std::string> lines;
-  auto blobs = skiff.root() / "content" / "blobs";
-  if (std::filesystem::exists(blobs))
-    for (const auto& e : std::filesystem::recursive_directory_iterator(blobs))
-      if (e.is_regular_file()) lines.push_back(e.path().string() + " " + std::to_string(e.file_size()));
-  std::sort(lines.begin(), lines.end());
-  auto images = skiff.run({"images", "--digests", "--format", "json"});
-  lines.push_back("images: " + images.out + images.err);
-  return join(lines, "\n");
-}
-
-inline int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 
 // Access-log lines of the registry that mention `needle`.
 inline std::vector<std::string> log_lines(const std::string& log, const std::string& needle) {
