@@ -24,6 +24,14 @@ RegistryOptions RegistryOptions::from(const Config& config) {
   options.insecure_registries = config.insecure_registries;
   const char* certs = std::getenv("SKIFF_CERTS_DIR");
   options.certs_dir = certs && *certs ? certs : "/etc/skiff/certs.d";
+  // For registries (or proxies) that cap a request's body.
+  if (const char* chunk = std::getenv("SKIFF_UPLOAD_CHUNK_SIZE"); chunk && *chunk) {
+    char* end = nullptr;
+    unsigned long long bytes = std::strtoull(chunk, &end, 10);
+    if (*end != '\0' || bytes < 64 * 1024)
+      fail(ErrorKind::invalid_argument, "SKIFF_UPLOAD_CHUNK_SIZE={}: give a number of bytes, at least 65536", chunk);
+    options.chunk_size = bytes;
+  }
   return options;
 }
 

@@ -79,6 +79,25 @@ TEST_F(Push, SecondPushUploadsNothingAndOtherRepositoriesMount) {
   EXPECT_EQ(out.find(": Pushed"), std::string::npos) << out;
 }
 
+TEST_F(Push, LargeBlobsGoInChunks) {
+  skiff.env.push_back("SKIFF_UPLOAD_CHUNK_SIZE=262144");
+  std::string ref = registry.ref("team/chunked:v1");
+  skiff.ok({"tag", "busybox:test", ref});
+  skiff.ok({"push", "-q", ref});
+  size_t patches = 0;
+  for (auto& line : split(registry.log(), '\n'))
+    patches += line.find("\"PATCH ") != std::string::npos && line.find("/blobs/uploads/") != std::string::npos;
+  EXPECT_GE(patches, 4u) << "the ~1 MB busybox layer in 256 KiB chunks\n" << registry.log();
+
+  SkiffCli fresh;
+  fresh.env = registry.env();
+  fresh.ok({"pull", "-q", ref});
+  EXPECT_EQ(parse_json(fresh.ok({"inspect", ref}), "inspect").at(0)["Id"], id);
+  if (running_as_root()) {
+    EXPECT_EQ(fresh.ok({"run", "--rm", ref, "echo", "whole"}), "whole\n");
+  }
+}
+
 TEST_F(Push, BadNamesAreRefused) {
   std::string err = refused({"push", registry.ref("team/missing:v1")});
   EXPECT_NE(err.find("skiff tag"), std::string::npos) << err;
