@@ -76,6 +76,7 @@ Json detail_json(const engine::DiskUsage& usage) {
 void add_system_df(CLI::App& system, Context& context) {
   auto* cmd = system.add_subcommand("df", "Show the disk usage of images, snapshots, containers and the build cache");
   cmd->footer("Images: their blobs (compressed layers, configs, manifests). Snapshots: the unpacked layers.\n"
+              "VM Root Images: the erofs images VM isolation boots from, one per image.\n"
               "Containers: their writable layers. RECLAIMABLE: what `skiff system prune -a` would free.");
   static bool verbose = false;
   static std::string format;

@@ -39,8 +39,9 @@ void add_system_prune(CLI::App& system, Context& context) {
       fmt::print("\n");
     }
     if (report.cache_entries > 0) fmt::print("Deleted build cache entries: {}\n\n", report.cache_entries);
-    if (report.reclaimed.snapshots > 0 || report.reclaimed.blobs > 0)
-      fmt::print("Deleted snapshots: {}, blobs: {}\n\n", report.reclaimed.snapshots, report.reclaimed.blobs);
+    const auto& r = report.reclaimed;
+    if (r.snapshots > 0 || r.blobs > 0 || r.vm_images > 0)
+      fmt::print("Deleted snapshots: {}, VM root images: {}, blobs: {}\n\n", r.snapshots, r.vm_images, r.blobs);
     fmt::print("Total reclaimed space: {}\n", human_size(report.reclaimed.bytes));
   });
 }

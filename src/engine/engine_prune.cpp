@@ -9,11 +9,14 @@
 #include "core/log.h"
 #include "engine/engine_parts.h"
 #include "engine/engine_storage.h"
+#include "vm/root_image.h"
+#include "vm/vm.h"
 
 namespace skiff::engine {
 
 Reclaimed& Reclaimed::operator+=(const Reclaimed& other) {
   snapshots += other.snapshots;
+  vm_images += other.vm_images;
   blobs += other.blobs;
   bytes += other.bytes;
   return *this;
@@ -32,9 +35,13 @@ Reclaimed Engine::collect_garbage() {
     log::info("garbage collection skipped: a pull, load or build is writing to the store");
     return reclaimed;
   }
-  auto pruned = parts_->snapshots.prune(needed_chains(images));
+  auto chains = needed_chains(images);
+  auto pruned = parts_->snapshots.prune(chains);
   reclaimed.snapshots = pruned.removed.size();
   reclaimed.bytes = pruned.reclaimed_bytes;
+  auto vm_images = vm::prune_root_images(vm::vm_dir(root_) / "images", chains);
+  reclaimed.vm_images = vm_images.images;
+  reclaimed.bytes += vm_images.bytes;
   std::map<std::string, std::uint64_t> sizes;
   for (const auto& digest : images.content().list()) sizes[digest.str()] = images.content().size(digest).value_or(0);
   for (const auto& digest : images.collect_garbage(exclusive)) {
@@ -92,7 +99,7 @@ PruneReport Engine::prune(bool all) {
   // The build cache: without `all` the entries whose layer no image uses.
   auto cache = builder::prune_cache(root_, all);
   report.cache_entries = cache.entries;
-  report.reclaimed += Reclaimed{cache.snapshots, cache.blobs, cache.reclaimed_bytes};
+  report.reclaimed += Reclaimed{cache.snapshots, 0, cache.blobs, cache.reclaimed_bytes};
 
   report.reclaimed += collect_garbage();
   return report;

@@ -1,5 +1,6 @@
 // docker system df over the engine's boxes: the images' blobs, the
-// unpacked snapshots, the containers' writable layers and the build cache,
+// unpacked snapshots, the VM root images, the containers' writable layers
+// and the build cache,
 // each with what `system prune -a` would reclaim of it.
 #include <map>
 #include <set>
@@ -7,6 +8,8 @@
 #include "builder/cache_store.h"
 #include "engine/engine_parts.h"
 #include "engine/engine_storage.h"
+#include "vm/root_image.h"
+#include "vm/vm.h"
 
 namespace skiff::engine {
 
@@ -92,6 +95,18 @@ UsageRow container_usage(snapshot::Snapshotter& snapshots, const std::vector<Rec
   return row;
 }
 
+// The erofs images VM isolation boots from, one per image top chain: those
+// of images a container uses stay, the rest goes with `system prune -a`.
+UsageRow vm_root_image_usage(ImageStore& images, const Root& root, const std::vector<Record>& containers) {
+  auto dir = vm::vm_dir(root) / "images";
+  std::set<std::string> used_ids, used_chains;
+  for (const auto& c : containers) used_ids.insert(c.image_id);
+  for (const auto& image : images.list())
+    if (used_ids.count(image.id.str())) used_chains.merge(image_chains(images, image));
+  auto all = vm::cached_root_images(dir), active = vm::cached_root_images(dir, &used_chains);
+  return {"VM Root Images", all.images, active.images, all.bytes, all.bytes - active.bytes};
+}
+
 // Layer blobs the cache holds; those an image uses are active.
 UsageRow cache_usage(Root& root, std::vector<CacheUsageEntry>& detail) {
   auto cache = builder::cache_usage(root);
@@ -106,6 +121,7 @@ DiskUsage Engine::disk_usage() {
   auto containers = list();
   usage.rows.push_back(image_usage(parts_->images, containers, ReferencePolicy{config_.default_registry}, usage.images));
   usage.rows.push_back(snapshot_usage(parts_->snapshots));
+  usage.rows.push_back(vm_root_image_usage(parts_->images, root_, containers));
   usage.rows.push_back(container_usage(parts_->snapshots, containers, usage.containers));
   usage.rows.push_back(cache_usage(root_, usage.build_cache));
   return usage;

@@ -12,7 +12,7 @@
 namespace skiff::engine {
 
 struct UsageRow {
-  std::string type;  // Images, Snapshots, Containers, Build Cache
+  std::string type;  // Images, Snapshots, VM Root Images, Containers, Build Cache
   size_t total = 0;
   size_t active = 0;              // in use (by a container; containers: running)
   std::uint64_t bytes = 0;
@@ -43,16 +43,18 @@ struct CacheUsageEntry {
 };
 
 struct DiskUsage {
-  std::vector<UsageRow> rows;  // Images, Snapshots, Containers, Build Cache
+  std::vector<UsageRow> rows;  // Images, Snapshots, VM Root Images, Containers, Build Cache (last)
   std::vector<ImageUsage> images;
   std::vector<ContainerUsage> containers;
   std::vector<CacheUsageEntry> build_cache;
 };
 
 // What garbage collection removed: snapshots no image, container or build
-// cache entry needs, blobs nothing references.
+// cache entry needs, VM root images (erofs) of chains no image has, blobs
+// nothing references.
 struct Reclaimed {
   size_t snapshots = 0;
+  size_t vm_images = 0;
   size_t blobs = 0;
   std::uint64_t bytes = 0;
   Reclaimed& operator+=(const Reclaimed& other);

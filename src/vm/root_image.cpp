@@ -24,6 +24,9 @@ namespace {
 // reads the blocks its superblock names.
 constexpr off_t kPlaceholderSize = off_t(1) << 40;
 
+// The cache file of a key: keys may be long, file names stay short.
+std::string cache_stem(const std::string& key) { return sha256_of(key).hex().substr(0, 32); }
+
 bool valid_key(const std::string& key) {
   if (key.empty() || key.size() > 200) return false;
   for (char c : key)
@@ -95,7 +98,7 @@ RootImage::RootImage(const fs::path& cache_dir, RootSource source, const std::st
   fs::path final_path;
   if (!key.empty()) {
     ensure_dir(cache_dir);
-    final_path = cache_dir / (sha256_of(key).hex().substr(0, 32) + ".erofs");
+    final_path = cache_dir / (cache_stem(key) + ".erofs");
     if (fs::exists(final_path)) {
       state_->path = final_path;
       state_->cached = true;
@@ -172,6 +175,63 @@ void RootImage::wait_ready() {
     fs::rename(state_->path, state_->final_path);
     state_->lock.reset();
   }
+}
+
+namespace {
+
+std::uint64_t allocated_bytes(const fs::path& file) {
+  struct stat st;
+  return ::stat(file.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+std::set<std::string> stems_of(const std::set<std::string>& keys) {
+  std::set<std::string> stems;
+  for (const auto& key : keys) stems.insert(cache_stem(key));
+  return stems;
+}
+
+}  // namespace
+
+CachedRootImages cached_root_images(const fs::path& cache_dir, const std::set<std::string>* keys) {
+  CachedRootImages cached;
+  std::error_code ec;
+  if (!fs::is_directory(cache_dir, ec)) return cached;
+  std::set<std::string> wanted = keys ? stems_of(*keys) : std::set<std::string>{};
+  for (const auto& entry : fs::directory_iterator(cache_dir, ec)) {
+    std::string name = entry.path().filename();
+    if (!name.ends_with(".erofs") || name.starts_with(".")) continue;
+    if (keys && !wanted.count(entry.path().stem())) continue;
+    ++cached.images;
+    cached.bytes += allocated_bytes(entry.path());
+  }
+  return cached;
+}
+
+CachedRootImages prune_root_images(const fs::path& cache_dir, const std::set<std::string>& keep) {
+  CachedRootImages pruned;
+  std::error_code ec;
+  if (!fs::is_directory(cache_dir, ec)) return pruned;
+  std::set<std::string> kept_stems = stems_of(keep);
+  for (const auto& entry : fs::directory_iterator(cache_dir, ec)) {
+    std::string name = entry.path().filename();
+    if (!name.ends_with(".erofs")) continue;
+    std::string stem = entry.path().stem();
+    bool leftover_build = stem.starts_with(".build-");
+    if (leftover_build) stem = stem.substr(7);
+    if (!leftover_build && kept_stems.count(stem)) continue;
+    // A skiff building this image holds its lock; a running VM that
+    // booted from it keeps its open file whatever happens to the name.
+    fs::path lock_path = cache_dir / (stem + ".lock");
+    FileLock lock = FileLock::try_lock(lock_path);
+    if (!lock.valid()) continue;
+    std::uint64_t bytes = allocated_bytes(entry.path());
+    // The lock file stays: a skiff waiting on it must not end up holding
+    // a lock nobody else can see.
+    if (!fs::remove(entry.path(), ec)) continue;
+    ++pruned.images;
+    pruned.bytes += bytes;
+  }
+  return pruned;
 }
 
 }  // namespace skiff::vm

@@ -5,9 +5,11 @@
 // fills in place (the guest mounts it only when told the image is ready).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace skiff::vm {
@@ -40,5 +42,17 @@ class RootImage {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// The cache's images (complete ones) and the space they take.
+struct CachedRootImages {
+  size_t images = 0;
+  std::uint64_t bytes = 0;
+};
+// Those whose key is in `keys` (all of them when `keys` is null).
+CachedRootImages cached_root_images(const std::filesystem::path& cache_dir, const std::set<std::string>* keys = nullptr);
+
+// Garbage collection of the cache: removes every image whose key is not in
+// `keep` (and builds left by a killed skiff), except those being built now.
+CachedRootImages prune_root_images(const std::filesystem::path& cache_dir, const std::set<std::string>& keep);
 
 }  // namespace skiff::vm

@@ -367,5 +367,31 @@ TEST_F(VmRunTest, InfoSaysWhichIsolationModesWorkAndHow) {
   EXPECT_NE(text.find("  vm "), std::string::npos) << text;
 }
 
+TEST_F(VmRunTest, RmiAndPruneCollectTheVmRootImageOfAnImageNoLongerStored) {
+  auto erofs_images = [this] {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(cli().root() / "vm/images"))
+      n += e.path().extension() == ".erofs" && !e.path().filename().string().starts_with(".");
+    return n;
+  };
+  TestImage image;
+  image.name = "vm-gc:latest";
+  image.files = {{"/etc/only-here", "a chain of its own\n"}};
+  add_busybox_image(cli().root(), image);
+  EXPECT_EQ(cli().ok({"run", "--rm", "--isolation=vm", image.name, "cat", "/etc/only-here"}), "a chain of its own\n");
+  size_t with_it = erofs_images();
+  ASSERT_GE(with_it, 1u);
+  Json row;
+  for (const auto& line : split(cli().ok({"system", "df", "--format", "json"}), '\n'))
+    if (!line.empty() && parse_json(line, "df")["Type"] == "VM Root Images") row = parse_json(line, "df");
+  EXPECT_EQ(row["TotalCount"], std::to_string(with_it)) << row;
+  EXPECT_GT(row["SizeBytes"].get<std::uint64_t>(), 0u) << row;
+
+  cli().ok({"rmi", image.name});
+  EXPECT_EQ(erofs_images(), with_it - 1) << "the image's erofs went with it; the suite's image keeps its own";
+  EXPECT_EQ(cli().ok({"system", "prune", "-f"}), "Total reclaimed space: 0B\n");
+  EXPECT_EQ(erofs_images(), with_it - 1);
+}
+
 }  // namespace
 }  // namespace skiff::test
