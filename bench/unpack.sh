@@ -8,7 +8,14 @@
 #   podman pull oci:LAYOUT               blob copy into containers-storage, then the
 #                                        overlay unpack (so it includes one extra copy)
 # MB/s is uncompressed tar bytes ÷ wall time; files/s is tar entries ÷ wall time.
-# Each run starts from an empty destination, made and removed outside the timing.
+# Each run starts from an empty destination, made and removed outside the timing:
+# by default a freshly made ext4 (journalled, mkfs defaults) on a loop device.
+# Why not a directory on the host filesystem: on an ext4 without a journal
+# (this machine's root) the kernel skips inodes freed in the last 60-360 s
+# when it allocates new ones (fs/ext4/ialloc.c recently_deleted), rescanning
+# them for every create; right after the previous run's 100,000 files are
+# removed, that scan is ~90% of every tool's time (26 s instead of 2-3 s).
+# UNPACK_FS=host measures on the host filesystem as before.
 # Usage: bash bench/unpack.sh [RUNS]   (SKIFF=path/to/skiff; needs root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,10 +84,16 @@ PY
 skiff_unpack() { SKIFF_ROOT="$dest/store" "$SKIFF" snapshot unpack "$blob=$diff_id"; }
 umoci_unpack() { umoci unpack --image "$layout:bench" "$dest/bundle"; }
 podman_pull() { CONTAINERS_STORAGE_CONF="$dest/storage.conf" podman pull -q "oci:$layout:bench"; }
+unpack_fs=${UNPACK_FS:-fresh}
 fresh() {
   dest="$bench_tmp/dest"
   rm -rf "$dest"
   mkdir -p "$dest"
+  if [[ $unpack_fs == fresh ]]; then
+    truncate -s 8G "$bench_tmp/dest.img"
+    mkfs.ext4 -q -F "$bench_tmp/dest.img"
+    mount -o loop "$bench_tmp/dest.img" "$dest"
+  fi
   cat >"$dest/storage.conf" <<CONF
 [storage]
 driver = "overlay"
@@ -90,7 +103,7 @@ CONF
 }
 clean() {
   grep -o " $dest[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$dest"
+  rm -rf "$dest" "$bench_tmp/dest.img"
 }
 
 # podman's oci: transport wants a lowercase path; mktemp's is mixed case.
@@ -98,7 +111,7 @@ layouts=/var/tmp/skiff-bench-layouts-$$
 dest="$bench_tmp/dest"
 trap 'clean; rm -rf "$layouts"; bench_cleanup' EXIT
 contenders=(skiff_unpack umoci_unpack podman_pull)
-echo "unpack of one gzip layer from a local OCI layout, $runs runs each, interleaved (medians); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "unpack of one gzip layer from a local OCI layout onto a $unpack_fs filesystem, $runs runs each, interleaved (medians); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in minbase small-files; do
   tar="$cache/$name.tar"
   layout="$layouts/$name"

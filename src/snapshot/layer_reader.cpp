@@ -22,21 +22,47 @@ long LayerReader::read_compressed(struct archive*, void* self, const void** buff
 
 long LayerReader::read_uncompressed(struct archive*, void* self, const void** buffer) {
   auto* reader = static_cast<LayerReader*>(self);
-  size_t size = 0;
-  la_int64_t offset = 0;
-  int rc = archive_read_data_block(reader->raw_, buffer, &size, &offset);
-  if (rc == ARCHIVE_EOF) return 0;
-  if (rc != ARCHIVE_OK) {
-    archive_set_error(reader->tar_, archive_errno(reader->raw_), "%s", archive_error_string(reader->raw_));
-    return ARCHIVE_FATAL;
+  std::string_view chunk = reader->inflated_.pop();
+  if (!chunk.empty()) {
+    *buffer = chunk.data();
+    return static_cast<long>(chunk.size());
   }
-  reader->diff_hasher_.update(*buffer, size);
-  reader->tar_bytes_ += size;
-  return static_cast<long>(size);
+  // The queue ended: the decompression thread has written all it will.
+  if (reader->inflate_error_.empty()) return 0;
+  archive_set_error(reader->tar_, reader->inflate_errno_, "%s", reader->inflate_error_.c_str());
+  return ARCHIVE_FATAL;
 }
 
-LayerReader::LayerReader(ChunkSource source, std::string name, std::string_view media_type)
-    : source_(std::move(source)), name_(std::move(name)) {
+void LayerReader::inflate() noexcept {
+  for (;;) {
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    int rc = archive_read_data_block(raw_, &block, &size, &offset);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK) {
+      const char* message = archive_error_string(raw_);
+      inflate_error_ = message ? message : "decompression failed";
+      inflate_errno_ = archive_errno(raw_);
+      break;
+    }
+    diff_hasher_.update(block, size);
+    tar_bytes_ += size;
+    if (!inflated_.push(static_cast<const char*>(block), size)) return;  // the tar side stopped
+  }
+  inflated_.finish();
+}
+
+void LayerReader::stop_inflating() noexcept {
+  if (!inflater_.joinable()) return;
+  inflated_.cancel();
+  if (stop_source_) stop_source_();
+  inflater_.join();
+}
+
+LayerReader::LayerReader(ChunkSource source, std::string name, std::string_view media_type,
+                         std::function<void()> stop_source)
+    : source_(std::move(source)), stop_source_(std::move(stop_source)), name_(std::move(name)) {
   Compression declared = compression_from_media_type(media_type);
   raw_ = archive_read_new();
   tar_ = archive_read_new();
@@ -65,30 +91,36 @@ LayerReader::LayerReader(ChunkSource source, std::string name, std::string_view 
     fail(ErrorKind::corrupt, "{}: media type {} says {} but the data is {}", name_, media_type, to_string(declared),
          to_string(compression_));
 
+  inflater_ = std::thread([this] { inflate(); });
   archive_read_support_format_tar(tar_);
   if (archive_read_open(tar_, this, nullptr, &LayerReader::read_uncompressed, nullptr) != ARCHIVE_OK)
     fail_from_archive("not a tar stream");
 }
 
 LayerReader::~LayerReader() {
+  stop_inflating();
   if (tar_) archive_read_free(tar_);
   if (raw_) archive_read_free(raw_);
 }
 
 void LayerReader::fail_from_archive(const std::string& what) {
+  // The source's error, if any, is only safe to read once its thread ended.
+  stop_inflating();
   if (source_error_) std::rethrow_exception(source_error_);
   const char* message = archive_error_string(tar_);
   fail(ErrorKind::corrupt, "{}: {}: {}", name_, what, message ? message : "unknown libarchive error");
 }
 
 Digest LayerReader::finish() {
-  // Padding and anything else after the end marker belong to the diff_id.
-  const void* buffer = nullptr;
+  // Padding and anything else after the end marker belong to the diff_id:
+  // the decompression thread hashes to the end of the stream; drain it.
   for (;;) {
+    const void* buffer = nullptr;
     long n = read_uncompressed(tar_, this, &buffer);
     if (n == 0) break;
     if (n < 0) fail_from_archive("reading past the end of the tar stream");
   }
+  inflater_.join();
   if (source_error_) std::rethrow_exception(source_error_);
   return diff_hasher_.digest();
 }

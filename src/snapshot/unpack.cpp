@@ -129,8 +129,9 @@ void apply_entry(LayerReader& reader, TreeWriter& tree, struct archive_entry* en
   }
 }
 
-UnpackResult apply_from(ChunkSource source, int target_dir_fd, const UnpackOptions& options) {
-  LayerReader reader(std::move(source), options.name, options.media_type);
+UnpackResult apply_from(ChunkSource source, int target_dir_fd, const UnpackOptions& options,
+                        std::function<void()> stop_source = {}) {
+  LayerReader reader(std::move(source), options.name, options.media_type, std::move(stop_source));
   TreeWriter tree(target_dir_fd, options.whiteouts);
   UnpackResult result;
   struct archive_entry* entry = nullptr;
@@ -199,7 +200,7 @@ StreamingUnpack::~StreamingUnpack() {
 
 void StreamingUnpack::run() noexcept {
   try {
-    result_ = apply_from([this] { return queue_->pop(); }, target_dir_.get(), options_);
+    result_ = apply_from([this] { return queue_->pop(); }, target_dir_.get(), options_, [this] { queue_->cancel(); });
   } catch (...) {
     failure_ = std::current_exception();
   }
