@@ -1,7 +1,6 @@
 // skiff builder prune / du: the cache's entries weighed against what the
 // images in the store use.
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "builder/cache_store.h"
@@ -81,13 +80,9 @@ PruneReport prune_cache(Root& root, bool all) {
     }
   }
 
-  std::map<std::string, std::uint64_t> sizes;
-  for (const auto& digest : workspace.images.content().list())
-    sizes[digest.str()] = workspace.images.content().size(digest).value_or(0);
-  for (const auto& digest : workspace.images.collect_garbage()) {
-    report.reclaimed_bytes += sizes[digest.str()];
-    ++report.blobs;
-  }
+  auto collected = workspace.images.collect_garbage();
+  report.reclaimed_bytes += collected.bytes;
+  report.blobs += collected.blobs.size();
   return report;
 }
 

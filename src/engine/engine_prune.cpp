@@ -1,7 +1,6 @@
 // docker system prune and rmi over the engine's boxes: containers first,
 // then images, the build cache, and last the snapshots and blobs that
 // nothing left needs.
-#include <map>
 #include <set>
 
 #include "builder/cache_store.h"
@@ -42,12 +41,9 @@ Reclaimed Engine::collect_garbage() {
   auto vm_images = vm::prune_root_images(vm::vm_dir(root_) / "images", chains);
   reclaimed.vm_images = vm_images.images;
   reclaimed.bytes += vm_images.bytes;
-  std::map<std::string, std::uint64_t> sizes;
-  for (const auto& digest : images.content().list()) sizes[digest.str()] = images.content().size(digest).value_or(0);
-  for (const auto& digest : images.collect_garbage(exclusive)) {
-    reclaimed.bytes += sizes[digest.str()];
-    ++reclaimed.blobs;
-  }
+  auto collected = images.collect_garbage(exclusive);
+  reclaimed.blobs = collected.blobs.size();
+  reclaimed.bytes += collected.bytes;
   return reclaimed;
 }
 
@@ -99,7 +95,7 @@ PruneReport Engine::prune(bool all) {
   // The build cache: without `all` the entries whose layer no image uses.
   auto cache = builder::prune_cache(root_, all);
   report.cache_entries = cache.entries;
-  report.reclaimed += Reclaimed{cache.snapshots, 0, cache.blobs, cache.reclaimed_bytes};
+  report.reclaimed += Reclaimed{.snapshots = cache.snapshots, .blobs = cache.blobs, .bytes = cache.reclaimed_bytes};
 
   report.reclaimed += collect_garbage();
   return report;

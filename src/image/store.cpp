@@ -334,26 +334,27 @@ std::vector<Digest> ImageStore::blobs(const Digest& id) {
 
 FileLock ImageStore::collection_lock() { return FileLock::try_lock(lease_path(), FileLock::Mode::exclusive); }
 
-std::vector<Digest> ImageStore::collect_garbage() {
+ImageStore::Collected ImageStore::collect_garbage() {
   FileLock exclusive = collection_lock();
   if (!exclusive.valid()) return {};
   return collect_garbage(exclusive);
 }
 
-std::vector<Digest> ImageStore::collect_garbage(const FileLock& held) {
+ImageStore::Collected ImageStore::collect_garbage(const FileLock& held) {
   if (!held.valid()) return {};
   Database& db = root_.db();
   std::set<std::string> referenced;
   auto s = db.prepare("SELECT digest FROM image_blobs UNION SELECT digest FROM blob_holds");
   while (s.step()) referenced.insert(s.text(0));
-  std::vector<Digest> removed;
+  Collected collected;
   for (const auto& digest : content_.list()) {
     if (referenced.count(digest.str())) continue;
+    collected.bytes += content_.size(digest).value_or(0);
     content_.remove(digest);
-    removed.push_back(digest);
+    collected.blobs.push_back(digest);
   }
   db.exec("DELETE FROM layer_sizes WHERE digest NOT IN (SELECT digest FROM image_blobs)");
-  return removed;
+  return collected;
 }
 
 void ImageStore::hold(std::string_view holder, const Digest& blob) {

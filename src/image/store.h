@@ -83,11 +83,15 @@ class ImageStore {
   // while a writer holds a lease, and the collection is skipped then. Whoever
   // collects more than blobs (the snapshots no image needs) takes it first.
   FileLock collection_lock();
-  // Deletes blobs no image or hold references; returns them. Skipped
-  // (empty) while a writer holds a lease.
-  std::vector<Digest> collect_garbage();
+  // Deletes blobs no image or hold references; says which and their size.
+  // Skipped (empty) while a writer holds a lease.
+  struct Collected {
+    std::vector<Digest> blobs;
+    std::uint64_t bytes = 0;
+  };
+  Collected collect_garbage();
   // The same under a collection_lock() the caller holds (valid).
-  std::vector<Digest> collect_garbage(const FileLock& held);
+  Collected collect_garbage(const FileLock& held);
 
   // Layers' unpacked sizes, once something has unpacked them.
   void set_unpacked_size(const Digest& layer, std::uint64_t size);

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include "core/error.h"
+#include "core/thread.h"
 
 namespace skiff::snapshot {
 
@@ -91,7 +92,7 @@ LayerReader::LayerReader(ChunkSource source, std::string name, std::string_view 
     fail(ErrorKind::corrupt, "{}: media type {} says {} but the data is {}", name_, media_type, to_string(declared),
          to_string(compression_));
 
-  inflater_ = std::thread([this] { inflate(); });
+  inflater_ = start_thread_without_signals([this] { inflate(); });
   archive_read_support_format_tar(tar_);
   if (archive_read_open(tar_, this, nullptr, &LayerReader::read_uncompressed, nullptr) != ARCHIVE_OK)
     fail_from_archive("not a tar stream");

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "snapshot/byte_queue.h"
 #include "snapshot/fs_util.h"
 #include "snapshot/layer_reader.h"
@@ -191,7 +192,7 @@ UnpackResult apply_layer(const std::filesystem::path& layer, const std::filesyst
 
 StreamingUnpack::StreamingUnpack(UniqueFd target_dir, UnpackOptions options)
     : target_dir_(std::move(target_dir)), options_(std::move(options)), queue_(std::make_unique<ByteQueue>()) {
-  worker_ = std::thread([this] { run(); });
+  worker_ = start_thread_without_signals([this] { run(); });
 }
 
 StreamingUnpack::~StreamingUnpack() {

@@ -16,16 +16,7 @@ class Commit : public EngineTest {
  protected:
   std::string container = "commit-test-" + std::to_string(::getpid());
   Json inspect(const std::string& image) const { return parse_json(skiff.ok({"inspect", image}), "inspect").at(0); }
-
-  // Runs a command that must fail: one line of error, the store unchanged.
-  std::string refused(const std::vector<std::string>& args) {
-    std::string before = store_listing(skiff);
-    auto r = skiff.run(args);
-    EXPECT_NE(r.exit_code, 0) << r.out;
-    EXPECT_EQ(count_lines(r.err), 1) << r.err;
-    EXPECT_EQ(store_listing(skiff), before);
-    return r.err;
-  }
+  std::string refused(const std::vector<std::string>& args) const { return test::refused(skiff, args); }
 };
 
 TEST_F(Commit, ChangesBecomeALayerAndChangesEditTheConfig) {

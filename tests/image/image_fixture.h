@@ -57,14 +57,7 @@ class ImageTest : public ::testing::Test {
   }
 
   // Runs a command that must fail; returns its one line of stderr.
-  std::string refused(const std::vector<std::string>& args) {
-    std::string before = store_listing(skiff);
-    auto r = skiff.run(args);
-    EXPECT_NE(r.exit_code, 0) << r.out;
-    EXPECT_EQ(count_lines(r.err), 1) << r.err;
-    EXPECT_EQ(store_listing(skiff), before);
-    return r.err;
-  }
+  std::string refused(const std::vector<std::string>& args) { return test::refused(skiff, args); }
 
   // Runs skiff in the background (as SkiffCli would), output to `log`.
   ChildProcess start_skiff(const std::vector<std::string>& args, const std::filesystem::path& log) {

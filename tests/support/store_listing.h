@@ -1,6 +1,8 @@
-// What a user could observe of a store, to prove a refused command changed
-// nothing: its blobs (path and size) and its images.
+// What a user could observe of a store (its blobs, path and size, and its
+// images), to prove a refused command changed nothing.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -25,5 +27,16 @@ inline std::string store_listing(const SkiffCli& skiff) {
 }
 
 inline int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+// Runs a command that must fail: a non-zero exit, one line of error and the
+// store as it was. Returns that line.
+inline std::string refused(const SkiffCli& skiff, const std::vector<std::string>& args) {
+  std::string before = store_listing(skiff);
+  auto r = skiff.run(args);
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(store_listing(skiff), before);
+  return r.err;
+}
 
 }  // namespace skiff::test
