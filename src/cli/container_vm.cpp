@@ -1,6 +1,6 @@
 // skiff container vm-monitor ID: the owner of a detached VM container (its
 // VmBox and control socket), started by `skiff run -d` / `skiff start`
-// under skiff-monitor; see src/engine/engine_vm.cpp.
+// under skiff-monitor; see src/engine/isolation_vm.h.
 #include "cli/commands.h"
 #include "engine/engine.h"
 

@@ -32,9 +32,11 @@ std::string default_hostname(const Record& r) { return r.id.substr(0, 12); }
 }  // namespace
 
 Engine::Engine(Root& root, const Config& config)
-    : parts_(std::make_unique<Parts>(root)), root_(root), config_(config), store_(root) {}
+    : parts_(std::make_unique<Parts>(root, config)), root_(root), config_(config), store_(root) {}
 
 Engine::~Engine() = default;
+
+const Isolation& Engine::isolation(const Record& record) const { return parts_->isolations.of(record); }
 
 std::filesystem::path Engine::container_dir(const std::string& id) const { return root_.containers_dir() / id; }
 
@@ -90,10 +92,16 @@ void Engine::unmount_rootfs(const std::string& id) {
 }
 
 Record Engine::create(const RunOptions& options, Progress* pull_progress) {
-  std::string isolation = options.isolation.empty() ? config_.default_isolation : options.isolation;
-  if (isolation == "hyperv") isolation = "vm";
-  if (isolation != "process" && isolation != "vm")
-    fail(ErrorKind::invalid_argument, "--isolation {}: use process, vm or hyperv", options.isolation);
+  std::unique_ptr<HeadStart> none;
+  return create(options, pull_progress, false, none);
+}
+
+Record Engine::create(const RunOptions& options, Progress* pull_progress, bool foreground_run_follows,
+                      std::unique_ptr<HeadStart>& head_start) {
+  auto mode = Isolations::canonical_name(options.isolation.empty() ? config_.default_isolation : options.isolation);
+  if (!mode) fail(ErrorKind::invalid_argument, "--isolation {}: use process, vm or hyperv", options.isolation);
+  const Isolation& handler = parts_->isolations.get(*mode);
+  const std::string& isolation = *mode;
   if (!options.name.empty() && !Store::valid_name(options.name))
     fail(ErrorKind::invalid_argument,
          "invalid container name \"{}\": use letters, digits, '_', '.' and '-', starting with a letter or digit",
@@ -129,7 +137,8 @@ Record Engine::create(const RunOptions& options, Progress* pull_progress) {
                    {"LogMaxSize", options.log_max_size ? parse_size(*options.log_max_size) : default_log_max_size},
                    {"Init", options.init},
                    {"Network", options.network}};
-  if (isolation == "vm") record.config["Vm"] = plan_vm(record, options, image.platform.os_version, top.empty() ? "" : top.str());
+  head_start = handler.prepare(record, {options, image.platform.os_version, top.empty() ? "" : top.str(),
+                                        foreground_run_follows});
   store_.add(record);  // reserves the name; everything below is undone on failure
 
   ContainerPaths paths{container_dir(record.id)};
@@ -144,7 +153,7 @@ Record Engine::create(const RunOptions& options, Progress* pull_progress) {
     SpecInputs inputs{options, image_config, paths.rootfs(), user, hostname,
                       "/skiff/" + record.id, paths.etc()};
     Json spec = make_runtime_spec(runtime::default_spec(), inputs);
-    write_file_atomic(paths.bundle() / "config.json", spec.dump(2), 0600, false);
+    write_file_atomic(paths.spec(), spec.dump(2), 0600, false);
     record.config["Cmd"] = spec["process"]["args"];
     record.config["Env"] = spec["process"]["env"];
     record.config["User"] = user_spec;
@@ -167,9 +176,9 @@ Record Engine::create(const RunOptions& options, Progress* pull_progress) {
 void Engine::destroy(const Record& record) {
   ContainerPaths paths{container_dir(record.id)};
   try {
-    parts_->runtime.remove(record.id, true);
+    isolation(record).release(ref(record));
   } catch (const Error& e) {
-    if (e.kind() != ErrorKind::not_found) log::debug("runtime remove {}: {}", record.id, e.what());
+    log::debug("release {}: {}", record.id, e.what());
   }
   unmount_rootfs(record.id);
   try {
@@ -193,11 +202,7 @@ Record Engine::reconcile(Record record) {
     // A running container is owned by a live process (the foreground skiff
     // or the monitor) holding its lock; a free lock means the owner died.
     FileLock owner = FileLock::try_lock(paths.lock());
-    if (!owner.valid()) return record;
-    try {
-      if (parts_->runtime.state(record.id).status == runtime::Status::running) return record;
-    } catch (const Error&) {
-    }
+    if (!owner.valid() || isolation(record).running(ref(record))) return record;
   }
   cleanup(record.id, exit_code);
   auto updated = store_.find(record.id);
@@ -218,7 +223,7 @@ Json Engine::inspect(const Record& r) {
   };
   std::string status = to_string(r.state);
   Json spec = Json::object();
-  if (auto text = read_file_if_exists(container_dir(r.id) / "config.json")) spec = parse_json(*text, "config.json");
+  if (auto text = read_file_if_exists(ContainerPaths{container_dir(r.id)}.spec())) spec = parse_json(*text, "config.json");
   Json mounts = Json::array();
   for (const auto& m : spec.value("mounts", Json::array()))
     if (m.value("type", "") == "bind" && !m.value("destination", "").starts_with("/etc/"))

@@ -1,9 +1,16 @@
 // The container engine: what `skiff run/create/start/stop/kill/rm/wait/
 // exec/ps/logs` do, on top of the image store (which image), the
-// snapshotter (its root filesystem) and the runtime (the isolated process).
+// snapshotter (its root filesystem) and an isolation handler (who runs the
+// process: isolation.h). The life cycle here is the same for every
+// isolation: records and states, the owner lock, the relay of foreground
+// output to the terminal and the log, the detached hand-off to
+// skiff-monitor, cleanup and removal; each step where the isolation
+// matters is one call on the handler the record names (ProcessIsolation
+// over the runtime, VmIsolation over a VM box), picked once per call.
 // Daemonless: every call works on the store directly; a detached container
 // is watched by its own skiff-monitor, which records the exit and calls
-// `skiff container cleanup` when the container ends.
+// `skiff container cleanup` when the container ends. An Engine keeps no
+// state between calls beyond its open stores.
 #pragma once
 
 #include <chrono>
@@ -21,6 +28,7 @@
 #include "core/config.h"
 #include "core/progress.h"
 #include "core/root.h"
+#include "engine/isolation.h"
 #include "engine/system_usage.h"
 #include "image/store.h"
 #include "reference/reference.h"
@@ -101,11 +109,9 @@ class Engine {
   ImageRecord commit(const CommitRequest& request);
 
   // `skiff container vm-monitor ID`: the long-lived owner of a detached VM
-  // container (engine_vm.cpp), started by start(); returns the exit code.
+  // container (VmIsolation::own), started by start(); returns the exit code.
   int own_vm(const std::string& id);
 
- private:
- public:
   struct Parts;  // the boxes the engine drives (engine_parts.h)
 
  private:
@@ -115,23 +121,22 @@ class Engine {
   Store store_;
 
   std::filesystem::path container_dir(const std::string& id) const;
+  ContainerRef ref(const Record& record) const { return {record, ContainerPaths{container_dir(record.id)}}; }
+  const Isolation& isolation(const Record& record) const;
   void mount_rootfs(const Record& record);
   void unmount_rootfs(const std::string& id);
-  int run_foreground(Record& record);
+  // create, plus what its handler began for the foreground run that
+  // follows (`head_start`: see Isolation::prepare).
+  Record create(const RunOptions& options, Progress* pull_progress, bool foreground_run_follows,
+                std::unique_ptr<HeadStart>& head_start);
+  int run_foreground(Record& record, std::unique_ptr<HeadStart> head_start);
+  // The one way a container starts detached (run -d, start).
   void start_detached(Record& record);
+  StartInputs start_inputs(const Record& record);
   Record reconcile(Record record);
   void destroy(const Record& record);
   bool wait_until_exited(const std::string& id, std::chrono::milliseconds timeout);
-
-  // VM isolation (engine_vm.cpp): the same life cycle, a VM per container.
-  // plan_vm checks a VM can serve the image and returns what start needs
-  // (in a foreground run it also boots the VM, see Parts).
-  Json plan_vm(const Record& record, const RunOptions& options, const std::string& min_kernel,
-               const std::string& top_chain);
-  int run_vm_foreground(Record& record);
-  void start_vm_detached(Record& record);
-  int exec_vm(const Record& record, const Json& process, bool interactive);
-  // To the container's init (all: every process), either isolation.
+  // To the container's init (all: every process).
   void deliver_signal(const Record& record, int signal, bool all);
 };
 

@@ -46,9 +46,8 @@ ImageRecord Engine::commit(const CommitRequest& request) {
   ReferencePolicy policy{config_.default_registry};
   Record record = get(request.container);
   std::string what = "commit " + request.container;
-  if (record.isolation == "vm")
-    fail(ErrorKind::unsupported, "{}: the container runs under VM isolation and its changes stay inside the VM; "
-         "commit a container run with --isolation=process", what);
+  if (auto why = parts_->isolations.of(record).changes_outside_snapshot())
+    fail(ErrorKind::unsupported, "{}: {}", what, *why);
   std::vector<Reference> names;
   if (!request.reference.empty()) {
     Reference name = Reference::parse(request.reference, policy);

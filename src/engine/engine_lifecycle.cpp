@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_parts.h"
+#include "engine/isolation_vm.h"
 #include "container/monitor.h"
 #include "container/user.h"
 #include "core/error.h"
@@ -30,15 +31,16 @@ void Engine::cleanup(const std::string& id, std::optional<int> exit_code) {
   if (!exit_code) {
     if (auto exit = read_exit_file(paths.exit_file())) exit_code = exit->exit_code;
   }
+  const Isolation& handler = isolation(record);
   bool oom = record.oom_killed;
   try {
-    oom = oom || parts_->runtime.oom_killed(id);
+    oom = oom || handler.oom_killed(ref(record));
   } catch (const Error&) {
   }
   try {
-    parts_->runtime.remove(id, true);
+    handler.release(ref(record));
   } catch (const Error& e) {
-    if (e.kind() != ErrorKind::not_found) log::warn("release the runtime state of {}: {}", record.short_id(), e.what());
+    log::warn("release the runtime state of {}: {}", record.short_id(), e.what());
   }
   unmount_rootfs(id);
   record.state = State::exited;
@@ -129,7 +131,7 @@ int Engine::exec(const std::string& key, const ExecRequest& request) {
     fail(ErrorKind::conflict, "exec {}: container {} is not running", key, record.short_id());
   if (request.command.empty()) fail(ErrorKind::invalid_argument, "exec {}: no command given", key);
   ContainerPaths paths{container_dir(record.id)};
-  Json spec = parse_json(read_file(paths.bundle() / "config.json"), "config.json of " + record.short_id());
+  Json spec = parse_json(read_file(paths.spec()), "config.json of " + record.short_id());
   Json process = spec["process"];
   process["args"] = request.command;
   process["terminal"] = request.tty;
@@ -146,17 +148,14 @@ int Engine::exec(const std::string& key, const ExecRequest& request) {
     User user = resolve_user(rootfs.get(), *request.user);
     process["user"] = {{"uid", user.uid}, {"gid", user.gid}, {"additionalGids", user.additional_gids}};
   }
-  if (record.isolation == "vm") return exec_vm(record, process, request.interactive);
-  runtime::ExecOptions options;
-  options.process = runtime::parse_process(process);
-  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!request.interactive) options.stdio.in = devnull.get();
-  try {
-    return parts_->runtime.exec_and_wait(record.id, options).exit_code;
-  } catch (const runtime::ExecError& e) {
-    fmt::print(stderr, "skiff: {}\n", e.what());
-    return e.exit_code();
-  }
+  Stdio stdio{request.interactive ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO};
+  return isolation(record).exec(ref(record), process, stdio);
 }
+
+void Engine::deliver_signal(const Record& record, int signal, bool all) {
+  isolation(record).signal(ref(record), signal, all);
+}
+
+int Engine::own_vm(const std::string& id) { return parts_->isolations.vm().own(store_, id); }
 
 }  // namespace skiff::engine

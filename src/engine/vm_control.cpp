@@ -281,7 +281,7 @@ void vm_control_kill(const std::filesystem::path& container_dir, int signal) {
     if (frame->type == MessageType::error) fail(ErrorKind::unavailable, "{}", frame->payload);
 }
 
-int vm_control_exec(const std::filesystem::path& container_dir, vm::Process process) {
+int vm_control_exec(const std::filesystem::path& container_dir, vm::Process process, const vm::Stdio& stdio) {
   UniqueFd connection = connect_control(container_dir);
   UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) fail_errno("open /dev/null");
@@ -289,7 +289,9 @@ int vm_control_exec(const std::filesystem::path& container_dir, vm::Process proc
   if (process.terminal) std::tie(process.rows, process.cols) = vm::terminal_size(terminal);
 
   std::string frame = proto::encode_frame(MessageType::exec, 0, proto::encode_spec(process));
-  int passed[kPassedFds] = {process.open_stdin ? STDIN_FILENO : devnull.get(), STDOUT_FILENO, STDERR_FILENO};
+  auto or_devnull = [&](int fd) { return fd < 0 ? devnull.get() : fd; };
+  int passed[kPassedFds] = {process.open_stdin ? or_devnull(stdio.in) : devnull.get(), or_devnull(stdio.out),
+                            or_devnull(stdio.err)};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof passed)] = {};
   iovec iov{frame.data(), frame.size()};
   msghdr message{};

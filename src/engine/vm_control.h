@@ -37,10 +37,11 @@ class VmControlServer {
 // (SIGKILL ends the VM). Throws `conflict` when no owner listens.
 void vm_control_kill(const std::filesystem::path& container_dir, int signal);
 
-// Runs `process` in the VM with the caller's stdin (when process.open_stdin),
-// stdout and stderr, forwarding the caller's signals and, with a terminal,
-// its window size; returns the exit code. Errors the agent reported about
-// the process (e.g. not found: 127) are printed to stderr.
-int vm_control_exec(const std::filesystem::path& container_dir, vm::Process process);
+// Runs `process` in the VM with `stdio`'s descriptors (stdin only when
+// process.open_stdin; -1: /dev/null), forwarding the caller's signals and,
+// with a terminal, the caller's window size; returns the exit code. Errors
+// the agent reported about the process (e.g. not found: 127) are printed
+// to stderr.
+int vm_control_exec(const std::filesystem::path& container_dir, vm::Process process, const vm::Stdio& stdio);
 
 }  // namespace skiff::engine
